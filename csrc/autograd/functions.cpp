@@ -1,0 +1,395 @@
+// Autograd for every torch_act op: one torch::autograd::Function per kind of
+// saved state, registered under the Autograd dispatch key, so gradients work
+// the same from Python and from C++. Forward ops redispatch below autograd;
+// backward ops are dispatcher ops with Functions of their own, so double
+// backward works. What each activation saves (docs/ARCHITECTURE.md):
+//   relu, leaky_relu: a private bit mask (1 bit per element)
+//   elu (alpha >= 0), sigmoid, tanh: the output;  elu (alpha < 0): the input
+//   prelu: the input and the weight
+// Saved tensors go through save_for_backward only, so saved-tensor hooks,
+// checkpointing and save_on_cpu see them; only scalars go in saved_data.
+#include "../activations.h"
+#include "../layout.h"
+#include "../ops/dispatch.h"
+#include "../ops/op_list.h"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/exp.h>
+#include <ATen/ops/sum.h>
+#include <ATen/ops/where.h>
+#include <torch/csrc/autograd/VariableTypeUtils.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/library.h>
+
+#include <optional>
+
+namespace torch_act::autograd {
+namespace {
+
+using at::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::Function;
+using torch::autograd::variable_list;
+using TensorPair = std::tuple<Tensor, Tensor>;
+
+bool needs_grad(const Tensor& t) {
+  return torch::autograd::GradMode::is_enabled() && t.defined() && t.requires_grad();
+}
+
+// In-place on a leaf (or a view of one) that requires grad is refused before
+// any memory is touched, with autograd's own message.
+void check_inplace(const Tensor& input) {
+  torch::autograd::check_inplace(input, needs_grad(input));
+}
+
+// --- ReLU and LeakyReLU: a bit mask ----------------------------------------
+// `slope` absent means ReLU. The mask is an extra, non-differentiable output
+// of the forward ops; the dim order records the memory order of its bits.
+
+Tensor mask_backward_op(const Tensor& grad, const Tensor& mask, at::IntArrayRef order,
+                        std::optional<double> slope) {
+  return slope ? ops::leaky_relu_backward(grad, mask, order, *slope)
+               : ops::relu_backward(grad, mask, order);
+}
+
+void save_mask(AutogradContext* ctx, const Tensor& mask, std::vector<int64_t> order,
+               std::optional<double> slope) {
+  ctx->mark_non_differentiable({mask});
+  ctx->save_for_backward({mask});
+  ctx->saved_data["dim_order"] = std::move(order);
+  ctx->saved_data["slope"] = slope;
+}
+
+variable_list mask_backward(AutogradContext* ctx, const variable_list& grads) {
+  const Tensor mask = ctx->get_saved_variables()[0];
+  const auto order = ctx->saved_data["dim_order"].toIntVector();
+  const auto slope = ctx->saved_data["slope"].toOptional<double>();
+  return {mask_backward_op(grads[0], mask, order, slope), Tensor()};
+}
+
+struct MaskActivation : Function<MaskActivation> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& input, std::optional<double> slope) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    auto [output, mask] = slope ? ops::leaky_relu_forward(input, *slope) : ops::relu_forward(input);
+    save_mask(ctx, mask, dim_order_of(output), slope);
+    return {output, mask};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return mask_backward(ctx, grads);
+  }
+};
+
+struct MaskActivationInplace : Function<MaskActivationInplace> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& input, std::optional<double> slope) {
+    Tensor mask;
+    {
+      // Keeps ADInplaceOrView, which bumps the version counter.
+      at::AutoDispatchBelowAutograd guard;
+      mask = slope ? ops::leaky_relu_forward_(input, *slope) : ops::relu_forward_(input);
+    }
+    ctx->mark_dirty({input});
+    // The CPU kernel packs bits in row-major order when the input is not dense.
+    save_mask(ctx, mask,
+              input.is_non_overlapping_and_dense() ? dim_order_of(input)
+                                                    : identity_dim_order(input.dim()),
+              slope);
+    return {input, mask};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return mask_backward(ctx, grads);
+  }
+};
+
+// Backward of the mask backward ops: linear in grad, the mask has no gradient.
+struct MaskBackward : Function<MaskBackward> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& grad, const Tensor& mask,
+                        std::vector<int64_t> order, std::optional<double> slope) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    Tensor result = mask_backward_op(grad, mask, order, slope);
+    save_mask(ctx, mask, std::move(order), slope);
+    return result;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return {mask_backward(ctx, grads)[0], Tensor(), Tensor(), Tensor()};
+  }
+};
+
+// --- ELU, Sigmoid, Tanh: the output (ELU with alpha < 0: the input) -----------
+
+// Each of these describes one activation saving a tensor T: its forward op,
+// its backward op f'(grad, T), and d(f'(grad, T))/dT for double backward.
+struct SigmoidRule {
+  static Tensor forward(const Tensor& x, double) { return ops::sigmoid(x); }
+  static Tensor backward(const Tensor& g, const Tensor& y, double, bool) {
+    return ops::sigmoid_backward(g, y);
+  }
+  static Tensor backward_wrt_saved(const Tensor& gg, const Tensor& g, const Tensor& y, double, bool) {
+    return gg * g * (1 - 2 * y);
+  }
+};
+
+struct TanhRule {
+  static Tensor forward(const Tensor& x, double) { return ops::tanh(x); }
+  static Tensor backward(const Tensor& g, const Tensor& y, double, bool) {
+    return ops::tanh_backward(g, y);
+  }
+  static Tensor backward_wrt_saved(const Tensor& gg, const Tensor& g, const Tensor& y, double, bool) {
+    return -2 * gg * g * y;
+  }
+};
+
+struct EluRule {
+  static Tensor forward(const Tensor& x, double alpha) { return ops::elu(x, alpha); }
+  static Tensor backward(const Tensor& g, const Tensor& saved, double alpha, bool is_output) {
+    return ops::elu_backward(g, saved, alpha, is_output);
+  }
+  // From the output: g * (y + alpha) where y <= 0; from the input:
+  // g * alpha * exp(x) where x <= 0.
+  static Tensor backward_wrt_saved(const Tensor& gg, const Tensor& g, const Tensor& saved,
+                                   double alpha, bool is_output) {
+    Tensor slope = is_output ? gg * g : gg * g * alpha * at::exp(saved);
+    return at::where(saved <= 0, slope, 0);
+  }
+};
+
+template <typename Rule>
+struct SavedActivation : Function<SavedActivation<Rule>> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& input, double param, bool save_output) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    Tensor output = Rule::forward(input, param);
+    ctx->save_for_backward({save_output ? output : input});
+    ctx->saved_data["param"] = param;
+    ctx->saved_data["save_output"] = save_output;
+    return output;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const Tensor saved = ctx->get_saved_variables()[0];
+    return {Rule::backward(grads[0], saved, ctx->saved_data["param"].toDouble(),
+                           ctx->saved_data["save_output"].toBool()),
+            Tensor(), Tensor()};
+  }
+};
+
+// ELU in place: the output is saved; with alpha < 0 the derivative needs the
+// input, so a copy of it is kept (torch.nn refuses this case instead).
+struct EluInplace : Function<EluInplace> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& input, double alpha) {
+    const bool save_output = math::Elu{alpha}.backward_uses_output();
+    Tensor input_copy;
+    if (!save_output) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      input_copy = input.clone();
+    }
+    {
+      at::AutoDispatchBelowAutograd guard;
+      ops::elu_(input, alpha);
+    }
+    ctx->mark_dirty({input});
+    ctx->save_for_backward({save_output ? input : input_copy});
+    ctx->saved_data["param"] = alpha;
+    ctx->saved_data["save_output"] = save_output;
+    return input;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return SavedActivation<EluRule>::backward(ctx, std::move(grads));
+  }
+};
+
+template <typename Rule>
+struct SavedBackward : Function<SavedBackward<Rule>> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& grad, const Tensor& saved, double param,
+                        bool is_output) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->save_for_backward({grad, saved});
+    ctx->saved_data["param"] = param;
+    ctx->saved_data["is_output"] = is_output;
+    return Rule::backward(grad, saved, param, is_output);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const double param = ctx->saved_data["param"].toDouble();
+    const bool is_output = ctx->saved_data["is_output"].toBool();
+    const Tensor& gg = grads[0];
+    return {Rule::backward(gg, saved[1], param, is_output),
+            Rule::backward_wrt_saved(gg, saved[0], saved[1], param, is_output), Tensor(), Tensor()};
+  }
+};
+
+// --- PReLU: the input and the weight ------------------------------------------
+
+struct Prelu : Function<Prelu> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& input, const Tensor& weight) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->save_for_backward({input, weight});
+    return ops::prelu(input, weight);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    auto [grad_input, grad_weight] = ops::prelu_backward(grads[0], saved[0], saved[1]);
+    return {grad_input, grad_weight};
+  }
+};
+
+// `t` (weight-shaped) viewed so it broadcasts along dim 1 of `input`.
+Tensor along_channels(const Tensor& t, const Tensor& input) {
+  if (t.numel() == 1 || input.dim() < 2) return t.reshape({});
+  std::vector<int64_t> shape(input.dim(), 1);
+  shape[1] = t.numel();
+  return t.reshape(shape);
+}
+
+// Sums a full-size tensor to the shape of `weight`.
+Tensor reduce_to_weight(const Tensor& full, const Tensor& weight) {
+  if (weight.numel() == 1 || full.dim() < 2) return full.sum().reshape(weight.sizes());
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < full.dim(); ++d) {
+    if (d != 1) dims.push_back(d);
+  }
+  return full.sum(dims).reshape(weight.sizes());
+}
+
+// grad_input = x > 0 ? g : w g;  grad_weight = sum (x > 0 ? 0 : x g).
+struct PreluBackward : Function<PreluBackward> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& grad, const Tensor& input,
+                               const Tensor& weight) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->save_for_backward({grad, input, weight});
+    auto [grad_input, grad_weight] = ops::prelu_backward(grad, input, weight);
+    return {grad_input, grad_weight};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &g = saved[0], &x = saved[1], &w = saved[2];
+    const Tensor& gg_input = grads[0];
+    const Tensor gg_weight = along_channels(grads[1], x);
+    const Tensor negative = (x > 0).logical_not();  // NaN counts as negative, as in forward
+    return {
+        at::where(negative, gg_input * along_channels(w, x) + gg_weight * x, gg_input),
+        at::where(negative, gg_weight * g, 0),
+        reduce_to_weight(at::where(negative, gg_input * g, 0), w),
+    };
+  }
+};
+
+// --- autograd kernels, one per op -----------------------------------------------
+
+Tensor relu(const Tensor& input) {
+  if (!needs_grad(input)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return ops::relu(input);
+  }
+  return MaskActivation::apply(input, std::nullopt)[0];
+}
+void relu_(const Tensor& input) {
+  if (!needs_grad(input)) {
+    at::AutoDispatchBelowAutograd guard;
+    return ops::relu_(input);
+  }
+  check_inplace(input);
+  MaskActivationInplace::apply(input, std::nullopt);
+}
+TensorPair relu_forward(const Tensor& input) {
+  auto out = MaskActivation::apply(input, std::nullopt);
+  return {out[0], out[1]};
+}
+Tensor relu_forward_(const Tensor& input) {
+  check_inplace(input);
+  return MaskActivationInplace::apply(input, std::nullopt)[1];
+}
+Tensor relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order) {
+  return MaskBackward::apply(grad, mask, order.vec(), std::nullopt);
+}
+
+Tensor leaky_relu(const Tensor& input, double slope) {
+  if (!needs_grad(input)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return ops::leaky_relu(input, slope);
+  }
+  return MaskActivation::apply(input, slope)[0];
+}
+void leaky_relu_(const Tensor& input, double slope) {
+  if (!needs_grad(input)) {
+    at::AutoDispatchBelowAutograd guard;
+    return ops::leaky_relu_(input, slope);
+  }
+  check_inplace(input);
+  MaskActivationInplace::apply(input, slope);
+}
+TensorPair leaky_relu_forward(const Tensor& input, double slope) {
+  auto out = MaskActivation::apply(input, slope);
+  return {out[0], out[1]};
+}
+Tensor leaky_relu_forward_(const Tensor& input, double slope) {
+  check_inplace(input);
+  return MaskActivationInplace::apply(input, slope)[1];
+}
+Tensor leaky_relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order,
+                           double slope) {
+  return MaskBackward::apply(grad, mask, order.vec(), slope);
+}
+
+Tensor prelu(const Tensor& input, const Tensor& weight) { return Prelu::apply(input, weight); }
+TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight) {
+  auto out = PreluBackward::apply(grad, input, weight);
+  return {out[0], out[1]};
+}
+
+Tensor elu(const Tensor& input, double alpha) {
+  return SavedActivation<EluRule>::apply(input, alpha, math::Elu{alpha}.backward_uses_output());
+}
+void elu_(const Tensor& input, double alpha) {
+  if (!needs_grad(input)) {
+    at::AutoDispatchBelowAutograd guard;
+    return ops::elu_(input, alpha);
+  }
+  check_inplace(input);
+  EluInplace::apply(input, alpha);
+}
+Tensor elu_backward(const Tensor& grad, const Tensor& saved, double alpha, bool is_output) {
+  return SavedBackward<EluRule>::apply(grad, saved, alpha, is_output);
+}
+
+Tensor sigmoid(const Tensor& input) { return SavedActivation<SigmoidRule>::apply(input, 0.0, true); }
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& output) {
+  return SavedBackward<SigmoidRule>::apply(grad, output, 0.0, true);
+}
+
+Tensor tanh(const Tensor& input) { return SavedActivation<TanhRule>::apply(input, 0.0, true); }
+Tensor tanh_backward(const Tensor& grad, const Tensor& output) {
+  return SavedBackward<TanhRule>::apply(grad, output, 0.0, true);
+}
+
+// ADInplaceOrView: in-place ops bump the version counter of what they mutate,
+// so autograd notices when a tensor it saved has changed.
+template <typename Op, typename... Args>
+auto bump_after(const Tensor& input, Op op, Args... args) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  if constexpr (std::is_void_v<decltype(op(input, args...))>) {
+    op(input, args...);
+    torch::autograd::increment_version(input);
+  } else {
+    auto result = op(input, args...);
+    torch::autograd::increment_version(input);
+    return result;
+  }
+}
+
+}  // namespace
+}  // namespace torch_act::autograd
+
+TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
+#define TORCH_ACT_REGISTER(name) m.impl(#name, torch_act::autograd::name);
+  TORCH_ACT_FOR_EACH_OP(TORCH_ACT_REGISTER)
+#undef TORCH_ACT_REGISTER
+}
+
+TORCH_LIBRARY_IMPL(torch_act, ADInplaceOrView, m) {
+  using namespace torch_act;
+  using autograd::bump_after;
+  m.impl("relu_", [](const at::Tensor& x) { bump_after(x, ops::relu_); });
+  m.impl("leaky_relu_", [](const at::Tensor& x, double s) { bump_after(x, ops::leaky_relu_, s); });
+  m.impl("elu_", [](const at::Tensor& x, double a) { bump_after(x, ops::elu_, a); });
+  m.impl("relu_forward_", [](const at::Tensor& x) { return bump_after(x, ops::relu_forward_); });
+  m.impl("leaky_relu_forward_",
+         [](const at::Tensor& x, double s) { return bump_after(x, ops::leaky_relu_forward_, s); });
+}

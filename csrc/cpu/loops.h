@@ -1,0 +1,99 @@
+// Generic fused loops over dense memory, shared by every activation.
+//
+// All tensors an op touches have one dense layout (see layout.h), so element
+// i of each is at offset i: the loops are flat, vectorized and split across
+// threads in whole 64-element words, which lets a bit mask be written by
+// several threads without sharing a word. Reduced types (half, bfloat16) are
+// staged through float buffers and computed in float, as ATen does.
+#pragma once
+
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+#include <ATen/cpu/vec/vec.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+namespace torch_act::cpu {
+
+// Below this many elements a loop stays on one thread (ATen's GRAIN_SIZE).
+constexpr int64_t kGrainSize = 32768;
+// Staging block for reduced types: whole mask words, fits in L1.
+constexpr int64_t kStageBlock = 1024;
+
+template <typename scalar_t>
+using opmath_t = at::opmath_type<scalar_t>;
+
+// Calls block(begin, length, inputs, outputs) over [0, n) in parallel, with
+// pointers already advanced to `begin`, which is always a multiple of 64.
+template <typename scalar_t, size_t NIn, size_t NOut, typename Block>
+void for_each_block(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, NOut> out,
+                    int64_t n, const Block& block) {
+  using T = opmath_t<scalar_t>;
+  const int64_t words = (n + 63) / 64;
+  at::parallel_for(0, words, kGrainSize / 64, [&](int64_t word_begin, int64_t word_end) {
+    const int64_t begin = word_begin * 64;
+    const int64_t end = std::min(n, word_end * 64);
+    if constexpr (std::is_same_v<scalar_t, T>) {
+      std::array<const T*, NIn> i;
+      std::array<T*, NOut> o;
+      for (size_t k = 0; k < NIn; ++k) i[k] = in[k] + begin;
+      for (size_t k = 0; k < NOut; ++k) o[k] = out[k] + begin;
+      block(begin, end - begin, i, o);
+    } else {
+      T in_buf[NIn][kStageBlock];
+      T out_buf[NOut][kStageBlock];
+      std::array<const T*, NIn> i;
+      std::array<T*, NOut> o;
+      for (size_t k = 0; k < NIn; ++k) i[k] = in_buf[k];
+      for (size_t k = 0; k < NOut; ++k) o[k] = out_buf[k];
+      for (int64_t b = begin; b < end; b += kStageBlock) {
+        const int64_t len = std::min(kStageBlock, end - b);
+        for (size_t k = 0; k < NIn; ++k) at::vec::convert(in[k] + b, in_buf[k], len);
+        block(b, len, i, o);
+        for (size_t k = 0; k < NOut; ++k) at::vec::convert(out_buf[k], out[k] + b, len);
+      }
+    }
+  });
+}
+
+// out[i] = f(a[i]); f takes T or Vectorized<T>. out may alias a.
+template <typename T, typename F>
+inline void map(const T* a, T* out, int64_t len, const F& f) {
+  using V = at::vec::Vectorized<T>;
+  int64_t i = 0;
+  for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i)).store(out + i);
+  for (; i < len; ++i) out[i] = f(a[i]);
+}
+
+// out[i] = f(a[i], b[i]).
+template <typename T, typename F>
+inline void map2(const T* a, const T* b, T* out, int64_t len, const F& f) {
+  using V = at::vec::Vectorized<T>;
+  int64_t i = 0;
+  for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i), V::loadu(b + i)).store(out + i);
+  for (; i < len; ++i) out[i] = f(a[i], b[i]);
+}
+
+// Packs pred(x[i]) into bit i % 64 of words[i / 64]; the last word's unused
+// bits are zero so a mask's bytes are fully determined.
+template <typename T, typename Pred>
+inline void pack_bits(const T* x, int64_t len, uint64_t* words, const Pred& pred) {
+  for (int64_t w = 0; w * 64 < len; ++w) {
+    const T* chunk = x + w * 64;
+    const int64_t m = std::min<int64_t>(64, len - w * 64);
+    uint64_t bits = 0;
+    for (int64_t k = 0; k < m; ++k) bits |= static_cast<uint64_t>(pred(chunk[k])) << k;
+    words[w] = bits;
+  }
+}
+
+// out[i] = f(g[i], bit i of words).
+template <typename T, typename F>
+inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len, const F& f) {
+  for (int64_t i = 0; i < len; ++i) out[i] = f(g[i], ((words[i >> 6] >> (i & 63)) & 1) != 0);
+}
+
+}  // namespace torch_act::cpu

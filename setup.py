@@ -1,0 +1,48 @@
+"""Builds torch_act's operator library (csrc/) into torch_act/_C.abi3.so.
+
+The library has no Python in it (py_limited_api, no PyInit): Python loads it
+with torch.ops.load_library, and C++ programs can link it directly.
+Build with `pip install --no-build-isolation -e .` in an environment that
+already holds torch==2.13.0 (build isolation would fetch another torch).
+"""
+import glob
+import os
+
+import torch
+from setuptools import find_packages, setup
+from torch.utils.cpp_extension import BuildExtension, CppExtension
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write_build_info():
+    # Checked on import: a library built against one torch must not load in another.
+    path = os.path.join(HERE, "torch_act", "_build_info.py")
+    with open(path, "w") as f:
+        f.write("# Written by setup.py at build time.\n")
+        f.write(f"TORCH_VERSION = {torch.__version__!r}\n")
+
+
+write_build_info()
+
+sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
+
+setup(
+    name="torch_act",
+    version="0.1.0",
+    description="Fused ReLU, LeakyReLU, PReLU, ELU, Sigmoid and Tanh kernels for PyTorch",
+    packages=find_packages(include=["torch_act", "torch_act.*"]),
+    python_requires=">=3.10",
+    install_requires=[f"torch=={torch.__version__.split('+')[0]}"],
+    ext_modules=[
+        CppExtension(
+            "torch_act._C",
+            sources,
+            include_dirs=[os.path.join(HERE, "csrc")],
+            extra_compile_args={"cxx": ["-O3", "-std=c++20", "-fvisibility=hidden"]},
+            py_limited_api=True,
+        )
+    ],
+    cmdclass={"build_ext": BuildExtension},
+    options={"bdist_wheel": {"py_limited_api": "cp39"}},
+)

@@ -1,0 +1,20 @@
+"""torch_act: ReLU, LeakyReLU, PReLU, ELU, Sigmoid and Tanh as fused C++ kernels.
+
+Drop-in replacements for torch.nn's activations: the same results, with
+less memory kept for backward. Use the functions (``torch_act.leaky_relu(x)``),
+the modules (``torch_act.LeakyReLU()``), or the dispatcher ops
+(``torch.ops.torch_act.leaky_relu``).
+"""
+from . import _library  # noqa: F401  (loads the op library first)
+from . import functional
+from .functional import elu, leaky_relu, prelu, relu, sigmoid, tanh
+from .modules import ELU, PReLU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .registry import ACTIVATIONS, Activation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "functional",
+    "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh",
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh",
+]

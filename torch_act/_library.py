@@ -1,0 +1,47 @@
+"""Loads the compiled operator library exactly once.
+
+The library registers the ``torch.ops.torch_act`` namespace; loading it twice
+would register the namespace twice, which the dispatcher refuses.
+"""
+import glob
+import os
+
+import torch
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _check_torch_version() -> None:
+    try:
+        from ._build_info import TORCH_VERSION
+    except ImportError as e:  # pragma: no cover - only a broken install gets here
+        raise ImportError(
+            "torch_act is not built: run `pip install --no-build-isolation -e .` "
+            "(or `make build`) in the repository first"
+        ) from e
+    if TORCH_VERSION != torch.__version__:
+        raise ImportError(
+            f"torch_act was built against torch {TORCH_VERSION} but torch {torch.__version__} "
+            "is installed; rebuild torch_act (`pip install --no-build-isolation .`) or install "
+            f"torch=={TORCH_VERSION.split('+')[0]}"
+        )
+
+
+def library_path() -> str:
+    """Path of the compiled op library (``_C*.so``) inside the package."""
+    found = sorted(glob.glob(os.path.join(PACKAGE_DIR, "_C*.so")))
+    if not found:
+        raise ImportError(
+            f"torch_act's compiled library (_C*.so) is missing from {PACKAGE_DIR}: "
+            "run `pip install --no-build-isolation -e .` (or `make build`)"
+        )
+    return found[0]
+
+
+def load() -> None:
+    _check_torch_version()
+    if not hasattr(torch.ops.torch_act, "relu"):
+        torch.ops.load_library(library_path())
+
+
+load()
