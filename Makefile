@@ -14,7 +14,6 @@ SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h') setup.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 
 $(VENV)/.deps-installed: requirements-dev.txt | $(PY)
 	$(PY) -m pip install -q torch==$(TORCH_VERSION)

@@ -62,17 +62,19 @@ struct Elu {
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x, x.expm1() * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
   }
+  // Both select on "> 0" so that a NaN input gives a NaN gradient, as the
+  // vectorized body of torch's elu_backward does (its scalar tail gives grad).
   template <typename T> T backward_from_output(T grad, T y) const {
-    return y <= T(0) ? grad * (y + T(alpha)) : grad;
+    return y > T(0) ? grad : grad * (y + T(alpha));
   }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
-    return Vec<T>::blendv(grad, grad * (y + Vec<T>(T(alpha))), y <= Vec<T>(T(0)));
+    return Vec<T>::blendv(grad * (y + Vec<T>(T(alpha))), grad, y > Vec<T>(T(0)));
   }
   template <typename T> T backward_from_input(T grad, T x) const {
-    return x <= T(0) ? grad * T(alpha) * std::exp(x) : grad;
+    return x > T(0) ? grad : grad * T(alpha) * std::exp(x);
   }
   template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return Vec<T>::blendv(grad, grad * Vec<T>(T(alpha)) * x.exp(), x <= Vec<T>(T(0)));
+    return Vec<T>::blendv(grad * Vec<T>(T(alpha)) * x.exp(), grad, x > Vec<T>(T(0)));
   }
 };
 

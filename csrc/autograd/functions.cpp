@@ -54,7 +54,6 @@ Tensor mask_backward_op(const Tensor& grad, const Tensor& mask, at::IntArrayRef 
 
 void save_mask(AutogradContext* ctx, const Tensor& mask, std::vector<int64_t> order,
                std::optional<double> slope) {
-  ctx->mark_non_differentiable({mask});
   ctx->save_for_backward({mask});
   ctx->saved_data["dim_order"] = std::move(order);
   ctx->saved_data["slope"] = slope;
@@ -71,6 +70,7 @@ struct MaskActivation : Function<MaskActivation> {
   static variable_list forward(AutogradContext* ctx, const Tensor& input, std::optional<double> slope) {
     at::AutoDispatchBelowADInplaceOrView guard;
     auto [output, mask] = slope ? ops::leaky_relu_forward(input, *slope) : ops::relu_forward(input);
+    ctx->mark_non_differentiable({mask});
     save_mask(ctx, mask, dim_order_of(output), slope);
     return {output, mask};
   }
@@ -79,8 +79,12 @@ struct MaskActivation : Function<MaskActivation> {
   }
 };
 
+// In place, the Function returns only the input: autograd cannot rebase the
+// history of a view when a Function also returns a second tensor, so the mask
+// stays in the context and reaches the caller through `mask_out`.
 struct MaskActivationInplace : Function<MaskActivationInplace> {
-  static variable_list forward(AutogradContext* ctx, const Tensor& input, std::optional<double> slope) {
+  static Tensor forward(AutogradContext* ctx, const Tensor& input, std::optional<double> slope,
+                        Tensor* mask_out) {
     Tensor mask;
     {
       // Keeps ADInplaceOrView, which bumps the version counter.
@@ -93,12 +97,20 @@ struct MaskActivationInplace : Function<MaskActivationInplace> {
               input.is_non_overlapping_and_dense() ? dim_order_of(input)
                                                     : identity_dim_order(input.dim()),
               slope);
-    return {input, mask};
+    if (mask_out != nullptr) *mask_out = mask;
+    return input;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    return mask_backward(ctx, grads);
+    return {mask_backward(ctx, grads)[0], Tensor(), Tensor()};
   }
 };
+
+Tensor mask_activation_inplace(const Tensor& input, std::optional<double> slope) {
+  check_inplace(input);
+  Tensor mask;
+  MaskActivationInplace::apply(input, slope, &mask);
+  return mask;
+}
 
 // Backward of the mask backward ops: linear in grad, the mask has no gradient.
 struct MaskBackward : Function<MaskBackward> {
@@ -148,7 +160,7 @@ struct EluRule {
   static Tensor backward_wrt_saved(const Tensor& gg, const Tensor& g, const Tensor& saved,
                                    double alpha, bool is_output) {
     Tensor slope = is_output ? gg * g : gg * g * alpha * at::exp(saved);
-    return at::where(saved <= 0, slope, 0);
+    return at::where(saved > 0, 0, slope);
   }
 };
 
@@ -231,21 +243,22 @@ struct Prelu : Function<Prelu> {
 };
 
 // `t` (weight-shaped) viewed so it broadcasts along dim 1 of `input`.
+// Sym sizes throughout: this runs under torch.compile with dynamic shapes.
 Tensor along_channels(const Tensor& t, const Tensor& input) {
-  if (t.numel() == 1 || input.dim() < 2) return t.reshape({});
-  std::vector<int64_t> shape(input.dim(), 1);
-  shape[1] = t.numel();
-  return t.reshape(shape);
+  if (t.sym_numel() == 1 || input.dim() < 2) return t.reshape({});
+  std::vector<c10::SymInt> shape(input.dim(), 1);
+  shape[1] = t.sym_numel();
+  return t.reshape_symint(shape);
 }
 
 // Sums a full-size tensor to the shape of `weight`.
 Tensor reduce_to_weight(const Tensor& full, const Tensor& weight) {
-  if (weight.numel() == 1 || full.dim() < 2) return full.sum().reshape(weight.sizes());
+  if (weight.sym_numel() == 1 || full.dim() < 2) return full.sum().reshape_symint(weight.sym_sizes());
   std::vector<int64_t> dims;
   for (int64_t d = 0; d < full.dim(); ++d) {
     if (d != 1) dims.push_back(d);
   }
-  return full.sum(dims).reshape(weight.sizes());
+  return full.sum(dims).reshape_symint(weight.sym_sizes());
 }
 
 // grad_input = x > 0 ? g : w g;  grad_weight = sum (x > 0 ? 0 : x g).
@@ -285,17 +298,13 @@ void relu_(const Tensor& input) {
     at::AutoDispatchBelowAutograd guard;
     return ops::relu_(input);
   }
-  check_inplace(input);
-  MaskActivationInplace::apply(input, std::nullopt);
+  mask_activation_inplace(input, std::nullopt);
 }
 TensorPair relu_forward(const Tensor& input) {
   auto out = MaskActivation::apply(input, std::nullopt);
   return {out[0], out[1]};
 }
-Tensor relu_forward_(const Tensor& input) {
-  check_inplace(input);
-  return MaskActivationInplace::apply(input, std::nullopt)[1];
-}
+Tensor relu_forward_(const Tensor& input) { return mask_activation_inplace(input, std::nullopt); }
 Tensor relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order) {
   return MaskBackward::apply(grad, mask, order.vec(), std::nullopt);
 }
@@ -312,16 +321,14 @@ void leaky_relu_(const Tensor& input, double slope) {
     at::AutoDispatchBelowAutograd guard;
     return ops::leaky_relu_(input, slope);
   }
-  check_inplace(input);
-  MaskActivationInplace::apply(input, slope);
+  mask_activation_inplace(input, slope);
 }
 TensorPair leaky_relu_forward(const Tensor& input, double slope) {
   auto out = MaskActivation::apply(input, slope);
   return {out[0], out[1]};
 }
 Tensor leaky_relu_forward_(const Tensor& input, double slope) {
-  check_inplace(input);
-  return MaskActivationInplace::apply(input, slope)[1];
+  return mask_activation_inplace(input, slope);
 }
 Tensor leaky_relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order,
                            double slope) {

@@ -1,0 +1,121 @@
+"""Shared test helpers: inputs in every layout, calls through the registry, and
+the comparison rules against torch.nn.functional (the reference)."""
+import math
+
+import torch
+
+from torch_act import ACTIVATIONS
+
+FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
+
+# Activations whose math is exact (comparisons and products by the slope):
+# they must match torch bit for bit, values and gradients.
+EXACT = {"relu", "leaky_relu", "prelu"}
+
+
+def variant_id(name, kwargs):
+    return name + "".join(f"-{k}={v}" for k, v in kwargs.items())
+
+
+def all_variants():
+    """(name, kwargs) for every registered activation and argument set."""
+    return [(name, kw) for name, a in ACTIVATIONS.items() for kw in a.variants]
+
+
+def special_values(dtype):
+    """NaN, +-inf, +-0, denormals, +-1e30 (inf in float16) and a few ordinary numbers."""
+    tiny = torch.finfo(dtype).tiny
+    vals = [math.nan, math.inf, -math.inf, 0.0, -0.0, tiny / 4, -tiny / 4, 1e30, -1e30,
+            1.0, -1.0, 0.5, -3.0, 20.0, -20.0]
+    return torch.tensor(vals, dtype=torch.float64).to(dtype)
+
+
+def with_specials(t):
+    """t with special values written over its first elements (in memory order)."""
+    flat = t.view(-1)
+    s = special_values(t.dtype)
+    k = min(flat.numel(), s.numel())
+    flat[:k] = s[:k]
+    return t
+
+
+# Each layout: (shape of the leaf tensor, function making the op's input from the leaf).
+# The op input always has logical shape (2, 3, 5, 7) except the 0-d and empty cases.
+LAYOUTS = {
+    "contiguous": ((2, 3, 5, 7), lambda t: t),
+    "transposed": ((2, 3, 7, 5), lambda t: t.transpose(2, 3)),
+    "sliced_step": ((2, 3, 10, 7), lambda t: t[:, :, ::2]),
+    "channels_last": ((2, 3, 5, 7), lambda t: t.contiguous(memory_format=torch.channels_last)),
+    "expanded": ((1, 3, 1, 7), lambda t: t.expand(2, 3, 5, 7)),
+    "zero_dim": ((), lambda t: t),
+    "empty": ((0, 3, 4), lambda t: t),
+}
+
+
+def make_leaf(shape, dtype, specials=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    t = (torch.randn(shape, generator=g, dtype=torch.float64) * 3).to(dtype)
+    return with_specials(t) if specials else t
+
+
+def make_weight(entry, x, dtype, per_channel, seed=1):
+    """PReLU's weight: one slope, or one per channel (dim 1), some negative."""
+    if not entry.parameter:
+        return None
+    n = x.shape[1] if per_channel and x.dim() >= 2 else 1
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, generator=g, dtype=torch.float64) - 0.3).to(dtype)
+
+
+def call(fn, x, weight, kwargs):
+    return fn(x, weight, **kwargs) if weight is not None else fn(x, **kwargs)
+
+
+def run(fn, leaf, make_input, weight, kwargs, grad_seed=2, grad_dtype=None):
+    """Forward and backward of fn; returns (output, grad of input, grad of weight,
+    grad_output). grad_output is drawn in grad_dtype (default: the output's)."""
+    leaf = leaf.detach().clone().requires_grad_(True)
+    w = weight.detach().clone().requires_grad_(True) if weight is not None else None
+    x = make_input(leaf)
+    y = call(fn, x, w, kwargs)
+    g = torch.Generator().manual_seed(grad_seed)
+    grad_out = torch.randn(y.shape, generator=g, dtype=torch.float64).to(grad_dtype or y.dtype).to(y.dtype)
+    # Gradients of the op's own input, element for element (not of the leaf,
+    # where an expanded input would sum them).
+    inputs = [x] + ([w] if w is not None else [])
+    grads = torch.autograd.grad(y, inputs, grad_out)
+    return y.detach(), grads[0], (grads[1] if w is not None else None), grad_out
+
+
+def elu_output_grad_atol(kwargs, dtype, grad_out):
+    """ELU (alpha >= 0) differentiates from its stored output: grad * (y + alpha).
+    In a reduced dtype y is rounded to that dtype, so where y is near -alpha the
+    result carries an absolute error up to eps(dtype) * alpha * |grad| that
+    torch.nn's input-based formula does not have (torch.nn's own in-place elu
+    and its sigmoid/tanh gradients carry the same kind of error). Returns that
+    bound, or 0 where it does not apply."""
+    alpha = kwargs.get("alpha", 1.0)
+    if dtype not in (torch.bfloat16, torch.float16) or alpha < 0:
+        return 0.0
+    finite = grad_out[torch.isfinite(grad_out)].abs()
+    gmax = float(finite.max()) if finite.numel() else 0.0
+    return torch.finfo(dtype).eps * alpha * gmax
+
+
+# torch's strided (non-vectorized) float16 kernels round every intermediate
+# to float16 (sigmoid_backward's g * (1 - y) * y rounds twice), so torch.nn
+# itself lands up to ~3 units in the last place away from the once-rounded
+# float result that torch_act returns; the default float16 rtol (1e-3) is one
+# unit. bfloat16's default rtol (1.6e-2) already spans two units and is kept.
+REDUCED_RTOL = {torch.float16: 4e-3, torch.bfloat16: 1.6e-2}
+
+
+def assert_same(actual, expected, exact, atol_extra=0.0):
+    if exact:
+        torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True)
+    elif actual.dtype in REDUCED_RTOL:
+        torch.testing.assert_close(actual, expected, rtol=REDUCED_RTOL[actual.dtype],
+                                   atol=1e-5 + atol_extra, equal_nan=True)
+    else:
+        assert atol_extra == 0.0
+        torch.testing.assert_close(actual, expected, equal_nan=True)

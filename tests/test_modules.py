@@ -1,0 +1,94 @@
+"""Modules behave like their torch.nn twins: constructor arguments, reprs,
+outputs, state_dicts, and PReLU's parameter life cycle."""
+import copy
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+import torch_act
+from torch_act import ACTIVATIONS
+
+MODULE_ARGS = {
+    "relu": [{}, {"inplace": True}],
+    "leaky_relu": [{}, {"negative_slope": 0.2}, {"negative_slope": 0.1, "inplace": True}],
+    "prelu": [{}, {"num_parameters": 3}, {"num_parameters": 3, "init": -0.1}],
+    "elu": [{}, {"alpha": 0.5, "inplace": True}],
+    "sigmoid": [{}],
+    "tanh": [{}],
+}
+
+
+def test_every_activation_has_module_cases():
+    assert set(MODULE_ARGS) == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name,kwargs", [(n, kw) for n, kws in MODULE_ARGS.items() for kw in kws])
+def test_module_matches_torch_nn(name, kwargs):
+    entry = ACTIVATIONS[name]
+    ours, theirs = entry.module(**kwargs), entry.torch_module(**kwargs)
+    assert repr(ours) == repr(theirs)
+    x = torch.randn(4, 3, 5)
+    torch.testing.assert_close(ours(x.clone()), theirs(x.clone()))
+    if name == "prelu":
+        ours.alpha.data.uniform_(-1, 1)
+        theirs.weight.data.copy_(ours.alpha.data)
+        torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_prelu_parameter():
+    m = torch_act.PReLU(8)
+    assert [n for n, _ in m.named_parameters()] == ["alpha"]
+    assert m.alpha.shape == (8,) and torch.all(m.alpha == 0.25)
+    assert list(m.state_dict()) == ["alpha"]
+    assert m.weight is m.alpha
+
+
+def test_prelu_loads_torch_nn_state_dict():
+    theirs = nn.Sequential(nn.Linear(4, 3), nn.PReLU(3))
+    theirs[1].weight.data = torch.tensor([0.1, -0.2, 0.3])
+    ours = nn.Sequential(nn.Linear(4, 3), torch_act.PReLU(3))
+    ours.load_state_dict(theirs.state_dict())
+    assert torch.equal(ours[1].alpha.data, theirs[1].weight.data)
+    x = torch.randn(5, 4)
+    torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_prelu_reset_device_dtype_meta_deepcopy_pickle():
+    m = torch_act.PReLU(4, init=0.1, dtype=torch.float64)
+    assert m.alpha.dtype == torch.float64
+    m.alpha.data.fill_(3.0)
+    m.reset_parameters()
+    assert torch.all(m.alpha == 0.1)
+
+    meta = torch_act.PReLU(4, device="meta")
+    assert meta.alpha.is_meta
+    real = meta.to_empty(device="cpu")
+    real.reset_parameters()
+    assert torch.all(real.alpha == 0.25)
+
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert torch.equal(clone.alpha, m.alpha) and clone.alpha is not m.alpha
+        x = torch.randn(2, 4, dtype=torch.float64)
+        torch.testing.assert_close(clone(x), m(x))
+
+
+def test_functional_signatures_match_torch():
+    import inspect
+    for name, entry in ACTIVATIONS.items():
+        ours = inspect.signature(entry.function).parameters
+        try:
+            theirs = inspect.signature(entry.torch_function).parameters
+        except ValueError:  # a C builtin (F.prelu, torch.sigmoid): documented as (input[, weight])
+            assert list(ours)[0] == "input" and list(ours)[1:] == ([entry.parameter] if entry.parameter else [])
+            continue
+        assert list(ours) == list(theirs), name
+        for p in ours:
+            assert ours[p].default == theirs[p].default, (name, p)
+    assert torch_act.functional.leaky_relu is torch_act.leaky_relu
+
+
+def test_dispatcher_ops_exist():
+    for name in ACTIVATIONS:
+        assert hasattr(torch.ops.torch_act, name)

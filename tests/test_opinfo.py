@@ -1,0 +1,54 @@
+"""PyTorch's own OpInfo sample inputs for the six ops, run through torch_act
+and compared with torch's results (values and gradients)."""
+import pytest
+import torch
+from torch.testing._internal.common_methods_invocations import op_db
+
+from torch_act import ACTIVATIONS
+
+from helpers import EXACT, FLOAT_DTYPES, assert_same, elu_output_grad_atol
+
+
+def opinfo_for(name):
+    matches = [op for op in op_db if op.name in (f"nn.functional.{name}", name)
+               and op.variant_test_name == ""]
+    assert len(matches) == 1, f"no unique OpInfo for {name}: {[m.name for m in matches]}"
+    return matches[0]
+
+
+def cases():
+    for name in ACTIVATIONS:
+        op = opinfo_for(name)
+        for dtype in FLOAT_DTYPES:
+            if dtype in op.supported_dtypes("cpu"):
+                yield pytest.param(name, dtype, id=f"{name}-{dtype}")
+
+
+@pytest.mark.parametrize("name,dtype", list(cases()))
+def test_opinfo_samples(name, dtype):
+    entry = ACTIVATIONS[name]
+    op = opinfo_for(name)
+    samples = list(op.sample_inputs("cpu", dtype, requires_grad=True))
+    assert samples
+    for sample in samples:
+        def run(fn):
+            args = [sample.input, *sample.args]
+            kwargs = dict(sample.kwargs)
+            tensors = [t for t in [*args, *kwargs.values()]
+                       if isinstance(t, torch.Tensor) and t.requires_grad]
+            out = fn(*args, **kwargs)
+            grad_out = torch.ones_like(out)
+            grads = torch.autograd.grad(out, tensors, grad_out, allow_unused=True) if out.requires_grad else []
+            return out.detach(), grads
+
+        out, grads = run(entry.function)
+        ref_out, ref_grads = run(op.op)
+        exact = name in EXACT
+        assert_same(out, ref_out, exact)
+        for g, r in zip(grads, ref_grads):
+            if g.shape == sample.input.shape:
+                atol = elu_output_grad_atol(sample.kwargs, dtype, torch.ones(())) if name == "elu" else 0.0
+                assert_same(g, r, exact, atol)
+            else:
+                # A weight gradient is a sum: its order of additions differs from torch's.
+                assert_same(g, r, exact=False)

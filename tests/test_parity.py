@@ -1,0 +1,72 @@
+"""Values and gradients equal torch.nn.functional's for every activation,
+argument set, dtype and memory layout, special values included."""
+import pytest
+import torch
+
+from torch_act import ACTIVATIONS
+
+from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same,
+                     elu_output_grad_atol, make_leaf, make_weight, run, variant_id)
+
+VARIANTS = all_variants()
+VARIANT_IDS = [variant_id(n, kw) for n, kw in VARIANTS]
+
+
+def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
+    entry = ACTIVATIONS[name]
+    weight = make_weight(entry, make_input(leaf), leaf.dtype, per_channel)
+    y, grad_x, grad_w, grad_out = run(entry.function, leaf, make_input, weight, kwargs)
+    ref_y, ref_grad_x, ref_grad_w, _ = run(entry.torch_function, leaf, make_input, weight, kwargs)
+    if name == "elu":
+        # torch's elu_backward disagrees with itself at NaN: its vectorized body
+        # gives NaN, its scalar tail grad. torch_act gives NaN everywhere.
+        ref_grad_x = ref_grad_x.masked_fill(torch.isnan(make_input(leaf)), float("nan"))
+    exact = name in EXACT
+    assert_same(y, ref_y, exact)
+    assert y.stride() == ref_y.stride(), "output memory layout differs from torch.nn's"
+    atol = elu_output_grad_atol(kwargs, leaf.dtype, grad_out) if name == "elu" else 0.0
+    assert_same(grad_x, ref_grad_x, exact, atol)
+    if weight is not None:
+        if leaf.dtype in (torch.float32, torch.float64):
+            # A sum over up to 10^5 elements: compare with the sum done in
+            # float64 (torch_act accumulates in double; torch.nn's float32
+            # reduction drifts by ~1e-5 relative on such sizes).
+            leaf64, weight64 = leaf.double(), weight.double()
+            _, _, ref_grad_w, _ = run(entry.torch_function, leaf64, make_input, weight64, kwargs,
+                                     grad_dtype=leaf.dtype)
+            ref_grad_w = ref_grad_w.to(leaf.dtype)
+        assert_same(grad_w, ref_grad_w, exact=False)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_layouts_dtypes_special_values(name, kwargs, dtype, layout):
+    shape, make_input = LAYOUTS[layout]
+    leaf = make_leaf(shape, dtype)
+    for per_channel in (False, True) if ACTIVATIONS[name].parameter else (False,):
+        check_against_torch(name, kwargs, leaf, make_input, per_channel)
+
+
+# Sizes crossing every vector width (8/16/32 lanes), the 64-element mask word,
+# the 1024-element staging block and the 32768-element parallel grain.
+SIZES = [1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1023, 1024, 1025,
+         32767, 32768, 32769, 65599, 100003, 262147]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_sizes(name, kwargs, dtype):
+    for n in SIZES:
+        leaf = make_leaf((n,), dtype, seed=n)
+        check_against_torch(name, kwargs, leaf, lambda t: t)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16], ids=str)
+def test_prelu_many_channels_multithreaded(dtype, layout):
+    """Per-channel alpha on a tensor split across threads and reduction chunks."""
+    make_input = LAYOUTS[layout][1]
+    for shape in [(4, 64, 30, 30), (3, 2000, 5, 5), (1, 7, 300, 301)]:
+        leaf = make_leaf(shape, dtype, specials=False)
+        check_against_torch("prelu", {}, leaf, make_input, per_channel=True)
