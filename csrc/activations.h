@@ -45,8 +45,9 @@ struct LeakyRelu {
     return Vec<T>::blendv(x * Vec<T>(T(negative_slope)), x, x > Vec<T>(T(0)));
   }
   template <typename T> bool mask_bit(T x) const { return x > T(0); }
+  // grad * 1 is grad exactly; selecting the factor first vectorizes better.
   template <typename T> T backward(T grad, bool bit) const {
-    return bit ? grad : grad * T(negative_slope);
+    return grad * (bit ? T(1) : T(negative_slope));
   }
 };
 

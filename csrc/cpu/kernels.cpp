@@ -73,7 +73,7 @@ void apply_forward(const Act& act, const Tensor& x, const Tensor& out) {
     for_each_block<scalar_t, 1, 1>(
         {x.const_data_ptr<scalar_t>()}, {out.data_ptr<scalar_t>()}, x.numel(),
         [&](int64_t, int64_t len, auto in, auto o) {
-          map(in[0], o[0], len, [&](auto v) { return act.forward(v); });
+          map(in[0], o[0], len, [act](auto v) { return act.forward(v); });
         });
   });
 }
@@ -87,8 +87,8 @@ void apply_forward_with_mask(const Act& act, const Tensor& x, const Tensor& out,
     for_each_block<scalar_t, 1, 1>(
         {x.const_data_ptr<scalar_t>()}, {out.data_ptr<scalar_t>()}, x.numel(),
         [&](int64_t begin, int64_t len, auto in, auto o) {
-          pack_bits(in[0], len, words + begin / 64, [&](auto v) { return act.mask_bit(v); });
-          map(in[0], o[0], len, [&](auto v) { return act.forward(v); });
+          pack_bits(in[0], len, words + begin / 64, [act](auto v) { return act.mask_bit(v); });
+          map(in[0], o[0], len, [act](auto v) { return act.forward(v); });
         });
   });
 }
@@ -123,7 +123,7 @@ Tensor mask_backward(const Act& act, const Tensor& grad_output, const Tensor& ma
         {g.const_data_ptr<scalar_t>()}, {grad_input.data_ptr<scalar_t>()}, g.numel(),
         [&](int64_t begin, int64_t len, auto in, auto o) {
           map_with_bits(in[0], words + begin / 64, o[0], len,
-                        [&](auto v, bool bit) { return act.backward(v, bit); });
+                        [act](auto v, bool bit) { return act.backward(v, bit); });
         });
   });
   return grad_input;
@@ -204,10 +204,10 @@ Tensor elu_backward(const Tensor& grad_output, const Tensor& saved, double alpha
   const math::Elu act{alpha};
   if (saved_is_output) {
     return apply_saved_backward(grad_output, saved,
-                                [&](auto g, auto y) { return act.backward_from_output(g, y); });
+                                [act](auto g, auto y) { return act.backward_from_output(g, y); });
   }
   return apply_saved_backward(grad_output, saved,
-                              [&](auto g, auto x) { return act.backward_from_input(g, x); });
+                              [act](auto g, auto x) { return act.backward_from_input(g, x); });
 }
 
 Tensor sigmoid(const Tensor& input) { return forward(math::Sigmoid{}, input, "sigmoid"); }

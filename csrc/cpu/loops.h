@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 namespace torch_act::cpu {
@@ -59,41 +60,86 @@ void for_each_block(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, N
   });
 }
 
+// Explicit Vectorized<T> code pays off only in a file compiled for AVX2 or
+// AVX-512; in a DEFAULT build Vectorized<T> emulates lanes with scalar
+// arrays, slower than a plain loop the compiler vectorizes by itself.
+#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+constexpr bool kExplicitVectors = true;
+#else
+constexpr bool kExplicitVectors = false;
+#endif
+
+// The functors below are taken by value: a local copy of an activation's
+// parameters cannot alias the output, which lets the compiler vectorize.
+
 // out[i] = f(a[i]); f takes T or Vectorized<T>. out may alias a.
 template <typename T, typename F>
-inline void map(const T* a, T* out, int64_t len, const F& f) {
+inline void map(const T* a, T* out, int64_t len, F f) {
   using V = at::vec::Vectorized<T>;
   int64_t i = 0;
-  for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i)).store(out + i);
+  if constexpr (kExplicitVectors) {
+    for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i)).store(out + i);
+  }
   for (; i < len; ++i) out[i] = f(a[i]);
 }
 
 // out[i] = f(a[i], b[i]).
 template <typename T, typename F>
-inline void map2(const T* a, const T* b, T* out, int64_t len, const F& f) {
+inline void map2(const T* a, const T* b, T* out, int64_t len, F f) {
   using V = at::vec::Vectorized<T>;
   int64_t i = 0;
-  for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i), V::loadu(b + i)).store(out + i);
+  if constexpr (kExplicitVectors) {
+    for (; i + V::size() <= len; i += V::size()) f(V::loadu(a + i), V::loadu(b + i)).store(out + i);
+  }
   for (; i < len; ++i) out[i] = f(a[i], b[i]);
+}
+
+// Bit k of a mask word is element k of its 64. Packing goes through one byte
+// per element (a loop the compiler vectorizes), then 8 bytes of 0/1 become
+// 8 bits with one multiplication; never bit by bit.
+inline uint64_t pack_flag_bytes(const uint8_t* flags) {
+  uint64_t word = 0;
+  for (int b = 0; b < 8; ++b) {
+    uint64_t eight;
+    std::memcpy(&eight, flags + 8 * b, 8);
+    word |= ((eight * 0x0102040810204080ULL) >> 56) << (8 * b);
+  }
+  return word;
+}
+
+inline void unpack_flag_bytes(uint64_t word, uint8_t* flags) {
+  for (int b = 0; b < 8; ++b) {
+    // Spread byte b over 8 bytes, keep bit j in byte j, turn it into 0/1.
+    uint64_t t = ((word >> (8 * b)) & 0xFF) * 0x0101010101010101ULL;
+    t = (((t & 0x8040201008040201ULL) + 0x7F7F7F7F7F7F7F7FULL) >> 7) & 0x0101010101010101ULL;
+    std::memcpy(flags + 8 * b, &t, 8);
+  }
 }
 
 // Packs pred(x[i]) into bit i % 64 of words[i / 64]; the last word's unused
 // bits are zero so a mask's bytes are fully determined.
 template <typename T, typename Pred>
-inline void pack_bits(const T* x, int64_t len, uint64_t* words, const Pred& pred) {
+inline void pack_bits(const T* x, int64_t len, uint64_t* words, Pred pred) {
+  alignas(64) uint8_t flags[64];
   for (int64_t w = 0; w * 64 < len; ++w) {
     const T* chunk = x + w * 64;
     const int64_t m = std::min<int64_t>(64, len - w * 64);
-    uint64_t bits = 0;
-    for (int64_t k = 0; k < m; ++k) bits |= static_cast<uint64_t>(pred(chunk[k])) << k;
-    words[w] = bits;
+    if (m < 64) std::memset(flags, 0, sizeof(flags));
+    for (int64_t k = 0; k < m; ++k) flags[k] = pred(chunk[k]) ? 1 : 0;
+    words[w] = pack_flag_bytes(flags);
   }
 }
 
 // out[i] = f(g[i], bit i of words).
 template <typename T, typename F>
-inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len, const F& f) {
-  for (int64_t i = 0; i < len; ++i) out[i] = f(g[i], ((words[i >> 6] >> (i & 63)) & 1) != 0);
+inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len, F f) {
+  alignas(64) uint8_t flags[64];
+  for (int64_t w = 0; w * 64 < len; ++w) {
+    const int64_t base = w * 64;
+    const int64_t m = std::min<int64_t>(64, len - base);
+    unpack_flag_bytes(words[w], flags);
+    for (int64_t k = 0; k < m; ++k) out[base + k] = f(g[base + k], flags[k] != 0);
+  }
 }
 
 }  // namespace torch_act::cpu
