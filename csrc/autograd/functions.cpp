@@ -385,9 +385,7 @@ auto bump_after(const Tensor& input, Op op, Args... args) {
 }  // namespace torch_act::autograd
 
 TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
-#define TORCH_ACT_REGISTER(name) m.impl(#name, torch_act::autograd::name);
-  TORCH_ACT_FOR_EACH_OP(TORCH_ACT_REGISTER)
-#undef TORCH_ACT_REGISTER
+  TORCH_ACT_REGISTER_ALL(m, torch_act::autograd);
 }
 
 TORCH_LIBRARY_IMPL(torch_act, ADInplaceOrView, m) {

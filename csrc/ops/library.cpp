@@ -120,7 +120,5 @@ TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const 
 }  // namespace torch_act::meta
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
-#define TORCH_ACT_REGISTER(name) m.impl(#name, torch_act::meta::name);
-  TORCH_ACT_FOR_EACH_OP(TORCH_ACT_REGISTER)
-#undef TORCH_ACT_REGISTER
+  TORCH_ACT_REGISTER_ALL(m, torch_act::meta);
 }
