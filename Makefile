@@ -1,6 +1,7 @@
 # make test  - create .venv if needed, install pinned torch + test deps, build, run every test
 # make demo  - same set-up, then run the main job
 # make build - (re)build the extension in place
+# make cpp-test - build and run the C++ tests and example (CTest), part of make test
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h') setup.py
 
-.PHONY: test demo build clean
+.PHONY: test cpp-test demo build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,17 @@ build: $(VENV)/.built
 
 test: build
 	$(PY) -m pytest tests -q -ra
+	$(MAKE) cpp-test
+
+# The C++ API tests and the example program, built against the package
+# exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).
+CPP_BUILD := build/cpp
+cpp-test: build
+	$(VENV)/bin/cmake -S . -B $(CPP_BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DPython3_EXECUTABLE=$(abspath $(PY)) \
+	  -DCMAKE_PREFIX_PATH="$$($(PY) -c 'import torch, torch_act; print(torch.utils.cmake_prefix_path + ";" + torch_act.cmake_prefix_path)')"
+	$(VENV)/bin/cmake --build $(CPP_BUILD) -j $(MAX_JOBS)
+	cd $(CPP_BUILD) && ../../$(VENV)/bin/ctest --output-on-failure
 
 demo: build
 	$(PY) examples/train_tiny.py

@@ -1,7 +1,9 @@
-"""Builds torch_act's operator library (csrc/) into torch_act/_C.abi3.so.
+"""Builds torch_act's operator library (csrc/) into torch_act/lib/libtorch_act.so.
 
 The library has no Python in it (py_limited_api, no PyInit): Python loads it
-with torch.ops.load_library, and C++ programs can link it directly.
+with torch.ops.load_library, and C++ programs link the same file through the
+CMake package in torch_act/share/cmake (the public headers are in
+torch_act/include).
 Build with `pip install --no-build-isolation -e .` in an environment that
 already holds torch==2.13.0 (build isolation would fetch another torch).
 """
@@ -24,6 +26,8 @@ def write_build_info():
 
 
 write_build_info()
+# The library is written to torch_act/lib/, which git does not keep.
+os.makedirs(os.path.join(HERE, "torch_act", "lib"), exist_ok=True)
 
 sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
 
@@ -36,9 +40,11 @@ setup(
     install_requires=[f"torch=={torch.__version__.split('+')[0]}"],
     ext_modules=[
         CppExtension(
-            "torch_act._C",
+            "torch_act.lib.libtorch_act",
             sources,
-            include_dirs=[os.path.join(HERE, "csrc")],
+            include_dirs=[os.path.join(HERE, "csrc"), os.path.join(HERE, "torch_act", "include")],
+            # C++ programs record this name and find the file through their rpath.
+            extra_link_args=["-Wl,-soname,libtorch_act.so"],
             # -fno-trapping-math: lets the compiler turn `x > 0 ? x : x * slope`
             # into vector selects (it may then raise FP exception flags that
             # nothing reads; results are unchanged).
@@ -47,6 +53,8 @@ setup(
             py_limited_api=True,
         )
     ],
-    cmdclass={"build_ext": BuildExtension},
+    package_data={"torch_act": ["include/torch_act/*.h", "share/cmake/TorchAct/*.cmake"]},
+    # libtorch_act.so, not libtorch_act.abi3.so: a plain shared library for C++ users.
+    cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},
     options={"bdist_wheel": {"py_limited_api": "cp39"}},
 )

@@ -5,7 +5,7 @@ less memory kept for backward. Use the functions (``torch_act.leaky_relu(x)``),
 the modules (``torch_act.LeakyReLU()``), or the dispatcher ops
 (``torch.ops.torch_act.leaky_relu``).
 """
-from . import _library  # noqa: F401  (loads the op library first)
+from . import _library  # loads the op library first
 from . import functional
 from .functional import elu, leaky_relu, prelu, relu, sigmoid, tanh
 from .modules import ELU, PReLU, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -13,8 +13,14 @@ from .registry import ACTIVATIONS, Activation
 
 __version__ = "0.1.0"
 
+#: Folder to put on CMAKE_PREFIX_PATH (beside torch.utils.cmake_prefix_path)
+#: for find_package(TorchAct) in C++ projects.
+cmake_prefix_path = _library.CMAKE_PREFIX_PATH
+#: The compiled op library that Python and C++ programs load.
+library_path = _library.LIBRARY_PATH
+
 __all__ = [
-    "ACTIVATIONS", "Activation", "functional",
+    "ACTIVATIONS", "Activation", "functional", "cmake_prefix_path", "library_path",
     "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh",
 ]

@@ -3,7 +3,6 @@
 The library registers the ``torch.ops.torch_act`` namespace; loading it twice
 would register the namespace twice, which the dispatcher refuses.
 """
-import glob
 import os
 
 import torch
@@ -27,15 +26,20 @@ def _check_torch_version() -> None:
         )
 
 
+LIBRARY_PATH = os.path.join(PACKAGE_DIR, "lib", "libtorch_act.so")
+# For CMake: find_package(TorchAct) looks for TorchAct/TorchActConfig.cmake here.
+CMAKE_PREFIX_PATH = os.path.join(PACKAGE_DIR, "share", "cmake")
+INCLUDE_DIR = os.path.join(PACKAGE_DIR, "include")
+
+
 def library_path() -> str:
-    """Path of the compiled op library (``_C*.so``) inside the package."""
-    found = sorted(glob.glob(os.path.join(PACKAGE_DIR, "_C*.so")))
-    if not found:
+    """Path of the compiled op library, shared by Python and C++ users."""
+    if not os.path.exists(LIBRARY_PATH):
         raise ImportError(
-            f"torch_act's compiled library (_C*.so) is missing from {PACKAGE_DIR}: "
+            f"torch_act's compiled library {LIBRARY_PATH} is missing: "
             "run `pip install --no-build-isolation -e .` (or `make build`)"
         )
-    return found[0]
+    return LIBRARY_PATH
 
 
 def load() -> None:

@@ -10,7 +10,7 @@
 // checkpointing and save_on_cpu see them; only scalars go in saved_data.
 #include "../activations.h"
 #include "../layout.h"
-#include "../ops/dispatch.h"
+#include <torch_act/ops.h>
 #include "../ops/op_list.h"
 
 #include <ATen/TensorOperators.h>

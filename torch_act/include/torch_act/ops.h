@@ -1,7 +1,7 @@
-// Typed calls of every torch_act op through the dispatcher. Autograd and the
-// public C++ API go through these, never straight to a kernel, so that
-// autograd, Meta/fake tensors and future backends all see the call.
-// The schemas themselves are in library.cpp.
+// Typed calls of every torch_act op through the dispatcher (schemas in
+// csrc/ops/library.cpp). Autograd and the public C++ API go through these,
+// never straight to a kernel, so autograd, Meta/fake tensors and future
+// backends all see the call. Most users want <torch_act/torch_act.h>.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,0 +1,128 @@
+// torch_act's LibTorch modules, with the conventions of torch::nn: FooOptions
+// with TORCH_ARG, FooImpl : torch::nn::Cloneable<FooImpl>, TORCH_MODULE(Foo).
+//   torch_act::nn::LeakyReLU act(torch_act::nn::LeakyReLUOptions().negative_slope(0.2));
+//   torch_act::nn::PReLU prelu(torch_act::nn::PReLUOptions().num_parameters(64));  // prelu->alpha
+#pragma once
+
+#include <torch_act/functional.h>
+
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <ios>
+#include <ostream>
+
+namespace torch_act::nn {
+
+struct ReLUOptions {
+  /* implicit */ ReLUOptions(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class ReLUImpl : public torch::nn::Cloneable<ReLUImpl> {
+ public:
+  explicit ReLUImpl(const ReLUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::relu_(input) : torch_act::relu(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::ReLU(";
+    if (options.inplace()) stream << std::boolalpha << "inplace=" << options.inplace();
+    stream << ")";
+  }
+  ReLUOptions options;
+};
+TORCH_MODULE(ReLU);
+
+struct LeakyReLUOptions {
+  LeakyReLUOptions() {}
+  TORCH_ARG(double, negative_slope) = 0.01;
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class LeakyReLUImpl : public torch::nn::Cloneable<LeakyReLUImpl> {
+ public:
+  explicit LeakyReLUImpl(const LeakyReLUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::leaky_relu_(input, options.negative_slope())
+                             : torch_act::leaky_relu(input, options.negative_slope());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::LeakyReLU(negative_slope=" << options.negative_slope();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  LeakyReLUOptions options;
+};
+TORCH_MODULE(LeakyReLU);
+
+struct PReLUOptions {
+  PReLUOptions() {}
+  // 1 (one slope for every channel) or the number of channels (dim 1).
+  TORCH_ARG(int64_t, num_parameters) = 1;
+  TORCH_ARG(double, init) = 0.25;
+};
+
+class PReLUImpl : public torch::nn::Cloneable<PReLUImpl> {
+ public:
+  explicit PReLUImpl(const PReLUOptions& options_ = {}) : options(options_) { reset(); }
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::prelu(input, alpha); }
+  void reset() override {
+    TORCH_CHECK(options.num_parameters() >= 1,
+                "torch_act::nn::PReLU: expected 'num_parameters' >= 1, but got ",
+                options.num_parameters());
+    alpha = register_parameter("alpha", torch::full({options.num_parameters()}, options.init()));
+  }
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::PReLU(num_parameters=" << options.num_parameters() << ")";
+  }
+  PReLUOptions options;
+  // The learned slopes, shape [num_parameters]; registered as "alpha".
+  torch::Tensor alpha;
+};
+TORCH_MODULE(PReLU);
+
+struct ELUOptions {
+  ELUOptions() {}
+  TORCH_ARG(double, alpha) = 1.0;
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class ELUImpl : public torch::nn::Cloneable<ELUImpl> {
+ public:
+  explicit ELUImpl(const ELUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::elu_(input, options.alpha())
+                             : torch_act::elu(input, options.alpha());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::ELU(alpha=" << options.alpha();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  ELUOptions options;
+};
+TORCH_MODULE(ELU);
+
+class SigmoidImpl : public torch::nn::Cloneable<SigmoidImpl> {
+ public:
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::sigmoid(input); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Sigmoid()"; }
+};
+TORCH_MODULE(Sigmoid);
+
+class TanhImpl : public torch::nn::Cloneable<TanhImpl> {
+ public:
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::tanh(input); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Tanh()"; }
+};
+TORCH_MODULE(Tanh);
+
+}  // namespace torch_act::nn
