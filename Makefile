@@ -41,8 +41,12 @@ cpp-test: build
 	$(VENV)/bin/cmake --build $(CPP_BUILD) -j $(MAX_JOBS)
 	cd $(CPP_BUILD) && ../../$(VENV)/bin/ctest --output-on-failure
 
-demo: build
-	$(PY) examples/train_tiny.py
+$(VENV)/.demo-deps-installed: requirements-demo.txt | $(VENV)/.deps-installed
+	$(PY) -m pip install -q -r requirements-demo.txt
+	touch $@
+
+demo: build $(VENV)/.demo-deps-installed
+	$(PY) examples/demo.py --out demo_output
 
 clean:
 	rm -rf build *.egg-info torch_act/_C*.so torch_act/_build_info.py $(VENV)/.built

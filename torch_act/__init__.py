@@ -7,6 +7,7 @@ the modules (``torch_act.LeakyReLU()``), or the dispatcher ops
 """
 from . import _library  # loads the op library first
 from . import functional
+from .convert import convert
 from .functional import elu, leaky_relu, prelu, relu, sigmoid, tanh
 from .modules import ELU, PReLU, LeakyReLU, ReLU, Sigmoid, Tanh
 from .registry import ACTIVATIONS, Activation
@@ -20,7 +21,7 @@ cmake_prefix_path = _library.CMAKE_PREFIX_PATH
 library_path = _library.LIBRARY_PATH
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "functional", "cmake_prefix_path", "library_path",
+    "ACTIVATIONS", "Activation", "functional", "convert", "cmake_prefix_path", "library_path",
     "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh",
 ]

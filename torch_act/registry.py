@@ -1,7 +1,7 @@
 """The registry of activations: one entry per activation, iterated by the
 tests, benchmarks, plots and demo, so adding an activation is one entry here.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Tuple, Type
 
 import torch
@@ -17,6 +17,7 @@ class Activation:
     """One activation: torch_act's function and module, and torch.nn's twins."""
 
     name: str
+    title: str  # for people: plots, tables
     function: Callable[..., torch.Tensor]
     module: Type[nn.Module]
     torch_function: Callable[..., torch.Tensor]
@@ -26,25 +27,40 @@ class Activation:
     has_inplace: bool = False
     # Name of the learnable parameter passed as the function's second argument.
     parameter: str = ""
-    doc: str = field(default="", compare=False)
+    # Bounded on both sides (sigmoid-like): such units saturate rather than die.
+    saturating: bool = False
+    # The constructor arguments torch.nn's module stores as attributes of the
+    # same name (ours take the same ones): what `convert` copies across.
+    settings: Tuple[str, ...] = ()
+
+    def from_torch(self, module: nn.Module) -> nn.Module:
+        """torch_act's twin of a torch.nn module of this kind: same settings, same weights."""
+        twin = self.module(**{name: getattr(module, name) for name in self.settings})
+        if self.parameter:
+            weight = getattr(module, self.parameter)
+            twin = twin.to(device=weight.device, dtype=weight.dtype)
+            twin.alpha.data.copy_(weight.data)
+            twin.alpha.requires_grad_(weight.requires_grad)
+        return twin.train(module.training)
 
 
 ACTIVATIONS: Dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("relu", F.relu, M.ReLU, TF.relu, nn.ReLU, has_inplace=True),
+        Activation("relu", "ReLU", F.relu, M.ReLU, TF.relu, nn.ReLU, has_inplace=True, settings=("inplace",)),
         Activation(
-            "leaky_relu", F.leaky_relu, M.LeakyReLU, TF.leaky_relu, nn.LeakyReLU,
+            "leaky_relu", "Leaky ReLU", F.leaky_relu, M.LeakyReLU, TF.leaky_relu, nn.LeakyReLU,
             variants=({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.5}),
-            has_inplace=True,
+            has_inplace=True, settings=("negative_slope", "inplace"),
         ),
-        Activation("prelu", F.prelu, M.PReLU, TF.prelu, nn.PReLU, parameter="weight"),
+        Activation("prelu", "PReLU", F.prelu, M.PReLU, TF.prelu, nn.PReLU, parameter="weight",
+                   settings=("num_parameters", "init")),
         Activation(
-            "elu", F.elu, M.ELU, TF.elu, nn.ELU,
+            "elu", "ELU", F.elu, M.ELU, TF.elu, nn.ELU,
             variants=({}, {"alpha": 0.5}, {"alpha": 0.0}, {"alpha": -0.7}),
-            has_inplace=True,
+            has_inplace=True, settings=("alpha", "inplace"),
         ),
-        Activation("sigmoid", F.sigmoid, M.Sigmoid, torch.sigmoid, nn.Sigmoid),
-        Activation("tanh", F.tanh, M.Tanh, torch.tanh, nn.Tanh),
+        Activation("sigmoid", "Sigmoid", F.sigmoid, M.Sigmoid, torch.sigmoid, nn.Sigmoid, saturating=True),
+        Activation("tanh", "Tanh", F.tanh, M.Tanh, torch.tanh, nn.Tanh, saturating=True),
     )
 }

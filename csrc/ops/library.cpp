@@ -1,7 +1,7 @@
-// The torch_act operator library: one schema per op, and the Meta kernels
+// The torch_act operator library: one schema per op, the Meta kernels
 // (shapes, strides and dtypes without data) that fake tensors, torch.compile
-// and torch.export run. CPU kernels live in cpu/kernels.cpp, autograd in
-// autograd/functions.cpp.
+// and torch.export run, and the autocast rule. CPU kernels live in
+// cpu/kernels.cpp, autograd in autograd/functions.cpp.
 //
 // Each activation has a public op (what users call), an in-place twin where
 // torch.nn has one, and backward ops. ReLU and LeakyReLU also have
@@ -11,6 +11,7 @@
 #include "op_list.h"
 
 #include <torch/library.h>
+#include <torch_act/ops.h>
 
 TORCH_LIBRARY(torch_act, m) {
   m.def("relu(Tensor input) -> Tensor");
@@ -122,3 +123,33 @@ TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
   TORCH_ACT_REGISTER_ALL(m, torch_act::meta);
 }
+
+// --- Autocast ----------------------------------------------------------------
+// torch.nn's prelu is on CPU autocast's lower-precision list: every floating
+// argument but float64 is cast to the autocast dtype (so a bfloat16 input and
+// a float32 alpha meet as bfloat16). The other activations run in their
+// input's dtype, as torch.nn's do: they need no autocast kernel. Living in
+// C++, the rule holds for TorchScript and LibTorch programs too.
+namespace at::autocast {
+// Declared by ATen/autocast_mode.h, whose includes would double this file's build time.
+TORCH_API at::ScalarType get_autocast_dtype(at::DeviceType device_type);
+}  // namespace at::autocast
+
+namespace torch_act::autocast {
+namespace {
+
+at::Tensor cast_for_autocast(const at::Tensor& t, at::ScalarType to) {
+  const bool eligible = t.defined() && t.is_floating_point() && t.scalar_type() != at::kDouble;
+  return eligible && t.scalar_type() != to ? t.to(to) : t;
+}
+
+at::Tensor prelu(const at::Tensor& input, const at::Tensor& weight) {
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
+  const auto to = at::autocast::get_autocast_dtype(at::kCPU);
+  return ops::prelu(cast_for_autocast(input, to), cast_for_autocast(weight, to));
+}
+
+}  // namespace
+}  // namespace torch_act::autocast
+
+TORCH_LIBRARY_IMPL(torch_act, AutocastCPU, m) { m.impl("prelu", torch_act::autocast::prelu); }
