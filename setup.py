@@ -44,12 +44,16 @@ setup(
             sources,
             include_dirs=[os.path.join(HERE, "csrc"), os.path.join(HERE, "torch_act", "include")],
             # C++ programs record this name and find the file through their rpath.
-            extra_link_args=["-Wl,-soname,libtorch_act.so"],
+            extra_link_args=["-Wl,-soname,libtorch_act.so", "-fopenmp"],
             # -fno-trapping-math: lets the compiler turn `x > 0 ? x : x * slope`
             # into vector selects (it may then raise FP exception flags that
             # nothing reads; results are unchanged).
+            # -fopenmp: at::parallel_for is a header template that only splits
+            # work across threads when compiled with OpenMP (torch's backend);
+            # without it every kernel silently runs on one thread. The library
+            # then needs libgomp.so.1, the runtime torch itself loads.
             extra_compile_args={"cxx": ["-O3", "-std=c++20", "-fvisibility=hidden",
-                                        "-fno-trapping-math"]},
+                                        "-fno-trapping-math", "-fopenmp"]},
             py_limited_api=True,
         )
     ],
