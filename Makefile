@@ -2,6 +2,7 @@
 # make demo  - same set-up, then run the main job
 # make build - (re)build the extension in place
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
+# make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +12,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h') setup.py
 
-.PHONY: test cpp-test demo build clean
+.PHONY: test cpp-test demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,13 @@ $(VENV)/.demo-deps-installed: requirements-demo.txt | $(VENV)/.deps-installed
 
 demo: build $(VENV)/.demo-deps-installed
 	$(PY) examples/demo.py --out demo_output
+
+# Timings: torch_act vs torch.nn vs a hand-written composite (benchmarks/RESULTS.md).
+bench: build $(VENV)/.demo-deps-installed
+	$(PY) benchmarks/bench.py
+
+bench-full: build $(VENV)/.demo-deps-installed
+	$(PY) benchmarks/bench.py --full
 
 clean:
 	rm -rf build *.egg-info torch_act/_C*.so torch_act/_build_info.py $(VENV)/.built

@@ -1,0 +1,230 @@
+"""Speed of torch_act against torch.nn.functional and a hand-written composite,
+measured side by side in one process, placed against a plain copy (the
+memory-bandwidth limit).
+
+    make bench          # train step, float32, 2 threads, every size -> benchmarks/RESULTS.md + PNG
+    make bench-full     # forward / backward / train step x float32, bfloat16 x 1, 2 threads
+    python benchmarks/bench.py --help
+
+Method (the VMs are shared and noisy): for each case the contenders run in
+alternation, A B C A B C ..., for several rounds; each run is the best block of
+a torch.utils.benchmark blocked_autorange; a ratio is the median over rounds of
+the per-round ratio torch_act / torch.nn. Timings are never asserted anywhere.
+"""
+import argparse
+import platform
+import statistics
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils import benchmark
+
+import torch_act
+from torch_act import ACTIVATIONS
+
+import saved_memory  # benchmarks/saved_memory.py
+
+SIZES = {"4K": 4096, "256K": 262_144, "6M": 6_291_456, "16M": 16_777_216}
+PRELU_NCHW = (32, 64, 56, 56)
+
+
+@dataclass
+class Case:
+    name: str        # activation
+    label: str       # size label
+    shape: tuple
+    per_channel: bool = False
+
+
+def cases():
+    for name in ACTIVATIONS:
+        for label, n in SIZES.items():
+            yield Case(name, label, (n,))
+    yield Case("prelu", "NCHW 64ch", PRELU_NCHW, per_channel=True)
+
+
+def make_inputs(case, dtype):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(case.shape, generator=g).to(dtype)
+    grad = torch.randn(case.shape, generator=g).to(dtype)
+    w = None
+    if ACTIVATIONS[case.name].parameter:
+        w = torch.full((case.shape[1] if case.per_channel else 1,), 0.25, dtype=dtype)
+    return x, grad, w
+
+
+def statement(mode):
+    """Code timed per mode; `f` is the contender, `args` its inputs."""
+    return {
+        "forward": "f(*args)",
+        "backward": "torch.autograd.grad(y, inputs, grad, retain_graph=True)",
+        "train": "torch.autograd.grad(f(*args), inputs, grad)",
+    }[mode]
+
+
+def contender_globals(fn, x, grad, w, mode):
+    needs_grad = mode != "forward"
+    xi = x.detach().clone().requires_grad_(needs_grad)
+    wi = w.detach().clone().requires_grad_(needs_grad) if w is not None else None
+    args = (xi, wi) if wi is not None else (xi,)
+    glb = dict(f=fn, args=args, grad=grad, torch=torch,
+               inputs=[t for t in args if t is not None and t.requires_grad])
+    if mode == "backward":
+        glb["y"] = fn(*args)
+    return glb
+
+
+def best_time(stmt, glb, threads, min_run_time):
+    timer = benchmark.Timer(stmt, globals=glb, num_threads=threads)
+    m = timer.blocked_autorange(min_run_time=min_run_time)
+    return min(m.times)  # the best block: steadier than the mean on shared machines
+
+
+def measure(case, dtype, mode, threads, rounds, min_run_time):
+    entry = ACTIVATIONS[case.name]
+    x, grad, w = make_inputs(case, dtype)
+    contenders = {"torch_act": entry.function, "torch.nn": entry.torch_function, "naive": entry.naive}
+    glbs = {k: contender_globals(fn, x, grad, w, mode) for k, fn in contenders.items()}
+    times = {k: [] for k in contenders}
+    for _ in range(rounds):
+        for k in contenders:
+            times[k].append(best_time(statement(mode), glbs[k], threads, min_run_time))
+    ratio = statistics.median(a / b for a, b in zip(times["torch_act"], times["torch.nn"]))
+    naive_ratio = statistics.median(a / b for a, b in zip(times["torch_act"], times["naive"]))
+    return {k: statistics.median(v) for k, v in times.items()}, ratio, naive_ratio
+
+
+def copy_time(numel, dtype, threads, rounds, min_run_time):
+    src = torch.randn(numel).to(dtype)
+    dst = torch.empty_like(src)
+    return statistics.median(best_time("dst.copy_(src)", dict(dst=dst, src=src), threads, min_run_time)
+                             for _ in range(rounds))
+
+
+def bytes_moved(case, dtype, mode):
+    """Bytes a kernel must move at the least (reads + writes of full tensors;
+    masks and alphas are small). Counted for torch_act's own kernels."""
+    n = 1
+    for s in case.shape:
+        n *= s
+    e = torch.empty((), dtype=dtype).element_size()
+    fwd, bwd = 2 * n * e, 3 * n * e  # x -> y ; (grad, saved) -> grad_input
+    if case.name in ("relu", "leaky_relu"):
+        bwd = 2 * n * e + n // 8     # grad -> grad_input, plus the bit mask
+        fwd += n // 8
+    return {"forward": fwd, "backward": bwd, "train": fwd + bwd}[mode]
+
+
+def machine():
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        commit = "?"
+    return (f"{cpu}; torch {torch.__version__}; torch_act {torch_act.__version__} ({commit}); "
+            f"Python {platform.python_version()}; {torch.get_num_threads()} threads available")
+
+
+def run(modes, dtypes, thread_counts, rounds, min_run_time, progress=True):
+    rows = []
+    todo = [(c, d, m, t) for c in cases() for d in dtypes for m in modes for t in thread_counts]
+    try:
+        from tqdm import tqdm
+        todo_iter = tqdm(todo, unit="case", disable=not progress)
+    except ImportError:
+        todo_iter = todo
+    copies = {}
+    for case, dtype, mode, threads in todo_iter:
+        numel = 1
+        for s in case.shape:
+            numel *= s
+        key = (numel, dtype, threads)
+        if key not in copies:
+            copies[key] = copy_time(numel, dtype, threads, rounds, min_run_time)
+        times, ratio, naive_ratio = measure(case, dtype, mode, threads, rounds, min_run_time)
+        moved = bytes_moved(case, dtype, mode)
+        gbps = moved / times["torch_act"] / 1e9
+        copy_gbps = 2 * numel * torch.empty((), dtype=dtype).element_size() / copies[key] / 1e9
+        rows.append(dict(activation=case.name, size=case.label, dtype=str(dtype).replace("torch.", ""),
+                         mode=mode, threads=threads, ours_ms=times["torch_act"] * 1e3,
+                         torch_ms=times["torch.nn"] * 1e3, naive_ms=times["naive"] * 1e3, ratio=ratio,
+                         naive_ratio=naive_ratio, gbps=gbps, copy_gbps=copy_gbps))
+    return rows
+
+
+def table(rows):
+    head = ("| activation | size | dtype | mode | threads | torch_act ms | torch.nn ms | naive ms "
+            "| ratio vs torch.nn | ratio vs naive | torch_act GB/s | copy GB/s | % of copy |")
+    lines = [head, "|" + "---|" * 13]
+    for r in rows:
+        lines.append(f"| {r['activation']} | {r['size']} | {r['dtype']} | {r['mode']} | {r['threads']} "
+                     f"| {r['ours_ms']:.3f} | {r['torch_ms']:.3f} | {r['naive_ms']:.3f} | **{r['ratio']:.2f}** "
+                     f"| {r['naive_ratio']:.2f} | {r['gbps']:.1f} | {r['copy_gbps']:.1f} "
+                     f"| {100 * r['gbps'] / r['copy_gbps']:.0f}% |")
+    return "\n".join(lines)
+
+
+def chart(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = list(dict.fromkeys(r["size"] for r in rows))
+    names = list(dict.fromkeys(r["activation"] for r in rows))
+    fig, ax = plt.subplots(figsize=(11, 4.5), constrained_layout=True)
+    width = 0.8 / len(sizes)
+    for i, size in enumerate(sizes):
+        vals = [next((r["ratio"] for r in rows if r["activation"] == n and r["size"] == size), float("nan"))
+                for n in names]
+        ax.bar([j + i * width for j in range(len(names))], vals, width, label=size)
+    ax.axhline(1.0, color="0.2", linewidth=1)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], [ACTIVATIONS[n].title for n in names])
+    ax.set(ylabel="time ratio torch_act / torch.nn (lower is better)",
+           title="Train step (forward + backward), median of alternated rounds")
+    ax.legend(title="size")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="every mode, float32 and bfloat16, 1 and 2 threads")
+    parser.add_argument("--rounds", type=int, default=5, help="alternated rounds per case (default 5)")
+    parser.add_argument("--min-run-time", type=float, default=0.1, help="seconds per blocked_autorange")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
+    args = parser.parse_args()
+    if args.full:
+        modes, dtypes, threads = ["forward", "backward", "train"], [torch.float32, torch.bfloat16], [1, 2]
+    else:
+        modes, dtypes, threads = ["train"], [torch.float32], [2]
+    rows = run(modes, dtypes, threads, args.rounds, args.min_run_time)
+    text = table(rows)
+    print(text)
+    out = Path(args.out)
+    png = out.with_suffix(".png")
+    chart([r for r in rows if r["mode"] == "train" and r["dtype"] == "float32" and r["threads"] == max(threads)],
+          png)
+    out.write_text(
+        "# torch_act benchmark results\n\n"
+        f"Machine: {machine()}\n\n"
+        f"Command: `python benchmarks/bench.py{' --full' if args.full else ''} --rounds {args.rounds}`. "
+        "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
+        "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "
+        "on a tensor of the same size (read + write).\n\n"
+        f"![ratios]({png.name})\n\n{text}\n\n## Memory saved for backward\n\n"
+        f"{saved_memory.table(saved_memory.measure())}\n")
+    print(f"\nwrote {out} and {png}")
+
+
+if __name__ == "__main__":
+    main()
