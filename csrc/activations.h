@@ -15,7 +15,14 @@
 #include <ATen/cpu/vec/vec.h>
 #include <cmath>
 
+// Compiled once per CPU capability (cpu/capability_*.cpp): each build lives in
+// a namespace of its own, like ATen's vector code, so the linker never mixes them.
+#ifndef CPU_CAPABILITY
+#define CPU_CAPABILITY DEFAULT
+#endif
+
 namespace torch_act::math {
+inline namespace CPU_CAPABILITY {
 
 template <typename T>
 using Vec = at::vec::Vectorized<T>;
@@ -109,4 +116,5 @@ struct Prelu {
   template <typename T> static T grad_alpha_term(T grad, T x) { return x > T(0) ? T(0) : x * grad; }
 };
 
+}  // namespace CPU_CAPABILITY
 }  // namespace torch_act::math

@@ -49,10 +49,14 @@ def samples():
 SAMPLES = list(samples())
 
 
+# Ops without tensor arguments: nothing for opcheck to check.
+NO_TENSOR_OPS = {"cpu_capability"}
+
+
 def test_every_op_is_covered():
     registered = {n.split("::")[1] for n in torch._C._dispatch_get_all_op_names()
                   if n.startswith("torch_act::")}
-    assert registered == {name for name, _ in SAMPLES}
+    assert registered - NO_TENSOR_OPS == {name for name, _ in SAMPLES}
 
 
 @pytest.mark.parametrize("name,args", SAMPLES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SAMPLES)])

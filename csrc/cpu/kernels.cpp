@@ -1,21 +1,60 @@
-// CPU kernels of every torch_act op: each applies an activation's math
-// (activations.h) with one of a few generic fused loops (loops.h).
-#include "../activations.h"
+// CPU kernels of every torch_act op: checks, layouts and allocation here;
+// the loops run in the kernel table built for this CPU (kernel_table.h,
+// capability_*.cpp), picked once at run time.
 #include "../checks.h"
 #include "../layout.h"
 #include "../ops/op_list.h"
-#include "loops.h"
+#include "kernel_table.h"
 
-#include <ATen/Dispatch.h>
 #include <ATen/ops/zeros.h>
 #include <torch/library.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
-#define TORCH_ACT_DISPATCH_FLOATING(type, ...) \
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, type, "torch_act_cpu", __VA_ARGS__)
-
 namespace torch_act::cpu {
+
+namespace {
+
+bool cpu_has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("bmi2");
+}
+
+bool cpu_has_avx512() {
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+
+const KernelTable& pick_kernels() {
+  const char* forced = std::getenv("TORCH_ACT_CPU_CAPABILITY");
+  if (forced == nullptr || *forced == '\0') {
+    return cpu_has_avx512() ? avx512_kernels() : cpu_has_avx2() ? avx2_kernels() : default_kernels();
+  }
+  std::string name(forced);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (name == "default") return default_kernels();
+  if (name == "avx2") {
+    TORCH_CHECK(cpu_has_avx2(), "TORCH_ACT_CPU_CAPABILITY=avx2, but this CPU lacks AVX2/FMA/BMI2");
+    return avx2_kernels();
+  }
+  if (name == "avx512") {
+    TORCH_CHECK(cpu_has_avx512(), "TORCH_ACT_CPU_CAPABILITY=avx512, but this CPU lacks AVX-512 (F/BW/VL/DQ)");
+    return avx512_kernels();
+  }
+  TORCH_CHECK(false, "TORCH_ACT_CPU_CAPABILITY must be default, avx2 or avx512, but is '", forced, "'");
+}
+
+}  // namespace
+
+const KernelTable& kernels() {
+  static const KernelTable& table = pick_kernels();
+  return table;
+}
+
 namespace {
 
 using at::Tensor;
@@ -64,52 +103,13 @@ Tensor aligned_mask(const Tensor& mask) {
   return m;
 }
 
-// --- generic fused loops, one per kind of op ---------------------------------
+// The activation a kernel applies: its kind and hyper-parameter.
+struct Activation {
+  Kind kind;
+  double param = 0.0;
+};
 
-// y = act(x), elementwise, into `out` (may be `x` itself).
-template <typename Act>
-void apply_forward(const Act& act, const Tensor& x, const Tensor& out) {
-  TORCH_ACT_DISPATCH_FLOATING(x.scalar_type(), [&] {
-    for_each_block<scalar_t, 1, 1>(
-        {x.const_data_ptr<scalar_t>()}, {out.data_ptr<scalar_t>()}, x.numel(),
-        [&](int64_t, int64_t len, auto in, auto o) {
-          map(in[0], o[0], len, [act](auto v) { return act.forward(v); });
-        });
-  });
-}
-
-// As apply_forward, also packing act.mask_bit(x) into `mask` (before `out`
-// overwrites x when they alias).
-template <typename Act>
-void apply_forward_with_mask(const Act& act, const Tensor& x, const Tensor& out, const Tensor& mask) {
-  uint64_t* words = mask_words(mask);
-  TORCH_ACT_DISPATCH_FLOATING(x.scalar_type(), [&] {
-    for_each_block<scalar_t, 1, 1>(
-        {x.const_data_ptr<scalar_t>()}, {out.data_ptr<scalar_t>()}, x.numel(),
-        [&](int64_t begin, int64_t len, auto in, auto o) {
-          pack_bits(in[0], len, words + begin / 64, [act](auto v) { return act.mask_bit(v); });
-          map(in[0], o[0], len, [act](auto v) { return act.forward(v); });
-        });
-  });
-}
-
-// grad_input = f(grad_output, saved), elementwise.
-template <typename F>
-Tensor apply_saved_backward(const Tensor& grad_output, const Tensor& saved, const F& f) {
-  Tensor s = dense(saved);
-  Tensor g = in_layout_of(grad_output, s);
-  Tensor grad_input = empty_output_like(s);
-  TORCH_ACT_DISPATCH_FLOATING(s.scalar_type(), [&] {
-    for_each_block<scalar_t, 2, 1>(
-        {g.const_data_ptr<scalar_t>(), s.const_data_ptr<scalar_t>()},
-        {grad_input.data_ptr<scalar_t>()}, s.numel(),
-        [&](int64_t, int64_t len, auto in, auto o) { map2(in[0], in[1], o[0], len, f); });
-  });
-  return grad_input;
-}
-
-template <typename Act>
-Tensor mask_backward(const Act& act, const Tensor& grad_output, const Tensor& mask,
+Tensor mask_backward(Activation act, const Tensor& grad_output, const Tensor& mask,
                      at::IntArrayRef dim_order, std::string_view op) {
   check_floating(grad_output, op, "grad_output");
   check_mask(mask, grad_output, op);
@@ -117,126 +117,109 @@ Tensor mask_backward(const Act& act, const Tensor& grad_output, const Tensor& ma
   Tensor grad_input = empty_in_dim_order(grad_output, dim_order);
   // Memory of both now runs in the mask's bit order.
   Tensor g = grad_output.permute(dim_order).contiguous();
-  const uint64_t* words = mask_words(aligned_mask(mask));
-  TORCH_ACT_DISPATCH_FLOATING(g.scalar_type(), [&] {
-    for_each_block<scalar_t, 1, 1>(
-        {g.const_data_ptr<scalar_t>()}, {grad_input.data_ptr<scalar_t>()}, g.numel(),
-        [&](int64_t begin, int64_t len, auto in, auto o) {
-          map_with_bits(in[0], words + begin / 64, o[0], len,
-                        [act](auto v, bool bit) { return act.backward(v, bit); });
-        });
-  });
+  Tensor words = aligned_mask(mask);
+  kernels().mask_backward(act.kind, act.param, g.scalar_type(), g.const_data_ptr(),
+                          mask_words(words), grad_input.data_ptr(), g.numel());
   return grad_input;
 }
 
-template <typename Act>
-Tensor forward(const Act& act, const Tensor& input, std::string_view op) {
+Tensor forward(Activation act, const Tensor& input, std::string_view op) {
   check_floating(input, op, "input");
   Tensor x = dense(input);
   Tensor y = empty_output_like(x);
-  apply_forward(act, x, y);
+  kernels().forward(act.kind, act.param, x.scalar_type(), x.const_data_ptr(), y.data_ptr(), x.numel());
   return y;
 }
 
-template <typename Act>
-void forward_(const Act& act, const Tensor& input, std::string_view op) {
+void forward_(Activation act, const Tensor& input, std::string_view op) {
   check_floating(input, op, "input");
-  in_place(input, [&](const Tensor& x) { apply_forward(act, x, x); });
+  in_place(input, [&](const Tensor& x) {
+    kernels().forward(act.kind, act.param, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), x.numel());
+  });
 }
 
-template <typename Act>
-TensorPair forward_with_mask(const Act& act, const Tensor& input, std::string_view op) {
+TensorPair forward_with_mask(Activation act, const Tensor& input, std::string_view op) {
   check_floating(input, op, "input");
   Tensor x = dense(input);
   Tensor y = empty_output_like(x);
   Tensor mask = empty_mask_for(x);
-  apply_forward_with_mask(act, x, y, mask);
+  kernels().forward_with_mask(act.kind, act.param, x.scalar_type(), x.const_data_ptr(), y.data_ptr(),
+                              mask_words(mask), x.numel());
   return {y, mask};
 }
 
 // In place; bits follow the input's memory order when it is dense, else
 // row-major order (autograd/functions.cpp picks the matching dim order).
-template <typename Act>
-Tensor forward_with_mask_(const Act& act, const Tensor& input, std::string_view op) {
+Tensor forward_with_mask_(Activation act, const Tensor& input, std::string_view op) {
   check_floating(input, op, "input");
   Tensor mask = empty_mask_for(input);
-  in_place(input, [&](const Tensor& x) { apply_forward_with_mask(act, x, x, mask); });
+  in_place(input, [&](const Tensor& x) {
+    kernels().forward_with_mask(act.kind, act.param, x.scalar_type(), x.const_data_ptr(),
+                                x.data_ptr(), mask_words(mask), x.numel());
+  });
   return mask;
+}
+
+Tensor saved_backward(Activation act, Saved saved_kind, const Tensor& grad_output,
+                      const Tensor& saved, std::string_view op, std::string_view saved_arg) {
+  check_floating(saved, op, saved_arg);
+  check_like(grad_output, saved, op, "grad_output", saved_arg);
+  Tensor s = dense(saved);
+  Tensor g = in_layout_of(grad_output, s);
+  Tensor grad_input = empty_output_like(s);
+  kernels().saved_backward(act.kind, act.param, saved_kind, s.scalar_type(), g.const_data_ptr(),
+                           s.const_data_ptr(), grad_input.data_ptr(), s.numel());
+  return grad_input;
 }
 
 // --- the ops -----------------------------------------------------------------
 
-Tensor relu(const Tensor& input) { return forward(math::Relu{}, input, "relu"); }
-void relu_(const Tensor& input) { forward_(math::Relu{}, input, "relu_"); }
-TensorPair relu_forward(const Tensor& input) {
-  return forward_with_mask(math::Relu{}, input, "relu_forward");
-}
-Tensor relu_forward_(const Tensor& input) {
-  return forward_with_mask_(math::Relu{}, input, "relu_forward_");
-}
+constexpr Activation kRelu{Kind::Relu};
+constexpr Activation kSigmoid{Kind::Sigmoid};
+constexpr Activation kTanh{Kind::Tanh};
+Activation leaky(double slope) { return {Kind::LeakyRelu, slope}; }
+Activation elu_of(double alpha) { return {Kind::Elu, alpha}; }
+
+Tensor relu(const Tensor& input) { return forward(kRelu, input, "relu"); }
+void relu_(const Tensor& input) { forward_(kRelu, input, "relu_"); }
+TensorPair relu_forward(const Tensor& input) { return forward_with_mask(kRelu, input, "relu_forward"); }
+Tensor relu_forward_(const Tensor& input) { return forward_with_mask_(kRelu, input, "relu_forward_"); }
 Tensor relu_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order) {
-  return mask_backward(math::Relu{}, grad_output, mask, dim_order, "relu_backward");
+  return mask_backward(kRelu, grad_output, mask, dim_order, "relu_backward");
 }
 
-Tensor leaky_relu(const Tensor& input, double slope) {
-  return forward(math::LeakyRelu{slope}, input, "leaky_relu");
-}
-void leaky_relu_(const Tensor& input, double slope) {
-  forward_(math::LeakyRelu{slope}, input, "leaky_relu_");
-}
+Tensor leaky_relu(const Tensor& input, double slope) { return forward(leaky(slope), input, "leaky_relu"); }
+void leaky_relu_(const Tensor& input, double slope) { forward_(leaky(slope), input, "leaky_relu_"); }
 TensorPair leaky_relu_forward(const Tensor& input, double slope) {
-  return forward_with_mask(math::LeakyRelu{slope}, input, "leaky_relu_forward");
+  return forward_with_mask(leaky(slope), input, "leaky_relu_forward");
 }
 Tensor leaky_relu_forward_(const Tensor& input, double slope) {
-  return forward_with_mask_(math::LeakyRelu{slope}, input, "leaky_relu_forward_");
+  return forward_with_mask_(leaky(slope), input, "leaky_relu_forward_");
 }
 Tensor leaky_relu_backward(const Tensor& grad_output, const Tensor& mask,
                            at::IntArrayRef dim_order, double slope) {
-  return mask_backward(math::LeakyRelu{slope}, grad_output, mask, dim_order, "leaky_relu_backward");
+  return mask_backward(leaky(slope), grad_output, mask, dim_order, "leaky_relu_backward");
 }
 
-Tensor elu(const Tensor& input, double alpha) { return forward(math::Elu{alpha}, input, "elu"); }
-void elu_(const Tensor& input, double alpha) { forward_(math::Elu{alpha}, input, "elu_"); }
+Tensor elu(const Tensor& input, double alpha) { return forward(elu_of(alpha), input, "elu"); }
+void elu_(const Tensor& input, double alpha) { forward_(elu_of(alpha), input, "elu_"); }
 Tensor elu_backward(const Tensor& grad_output, const Tensor& saved, double alpha,
                     bool saved_is_output) {
-  check_floating(saved, "elu_backward", "saved");
-  check_like(grad_output, saved, "elu_backward", "grad_output", "saved");
-  const math::Elu act{alpha};
-  if (saved_is_output) {
-    return apply_saved_backward(grad_output, saved,
-                                [act](auto g, auto y) { return act.backward_from_output(g, y); });
-  }
-  return apply_saved_backward(grad_output, saved,
-                              [act](auto g, auto x) { return act.backward_from_input(g, x); });
+  return saved_backward(elu_of(alpha), saved_is_output ? Saved::Output : Saved::Input, grad_output,
+                        saved, "elu_backward", "saved");
 }
 
-Tensor sigmoid(const Tensor& input) { return forward(math::Sigmoid{}, input, "sigmoid"); }
+Tensor sigmoid(const Tensor& input) { return forward(kSigmoid, input, "sigmoid"); }
 Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output) {
-  check_floating(output, "sigmoid_backward", "output");
-  check_like(grad_output, output, "sigmoid_backward", "grad_output", "output");
-  return apply_saved_backward(grad_output, output, [](auto g, auto y) {
-    return math::Sigmoid{}.backward_from_output(g, y);
-  });
+  return saved_backward(kSigmoid, Saved::Output, grad_output, output, "sigmoid_backward", "output");
 }
 
-Tensor tanh(const Tensor& input) { return forward(math::Tanh{}, input, "tanh"); }
+Tensor tanh(const Tensor& input) { return forward(kTanh, input, "tanh"); }
 Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
-  check_floating(output, "tanh_backward", "output");
-  check_like(grad_output, output, "tanh_backward", "grad_output", "output");
-  return apply_saved_backward(grad_output, output, [](auto g, auto y) {
-    return math::Tanh{}.backward_from_output(g, y);
-  });
+  return saved_backward(kTanh, Saved::Output, grad_output, output, "tanh_backward", "output");
 }
 
 // --- PReLU: the slope varies along dim 1 ---------------------------------------
-
-// A dense tensor's memory seen as [outer, channels, inner]: the channel of
-// offset i is (i / inner) % channels, whatever the layout (contiguous,
-// channels_last, permuted), because inner = stride(1) in a dense tensor.
-struct ChannelView {
-  int64_t outer, channels, inner;
-  int64_t channel_of_row(int64_t row) const { return row % channels; }
-};
 
 ChannelView channel_view(const Tensor& dense_input, const Tensor& weight) {
   const int64_t n = dense_input.numel();
@@ -247,46 +230,20 @@ ChannelView channel_view(const Tensor& dense_input, const Tensor& weight) {
   return {n / (channels * inner), channels, inner};
 }
 
-// Calls run(begin, end, channel) for each maximal stretch of [begin, end)
-// that lies in one channel.
-template <typename Run>
-void for_each_channel_run(const ChannelView& v, int64_t begin, int64_t end, const Run& run) {
-  while (begin < end) {
-    const int64_t row = begin / v.inner;
-    const int64_t stop = std::min(end, (row + 1) * v.inner);
-    run(begin, stop, v.channel_of_row(row));
-    begin = stop;
-  }
-}
-
 Tensor prelu(const Tensor& input, const Tensor& weight) {
   check_prelu_args(input, weight, "prelu");
   Tensor x = dense(input);
   Tensor w = weight.contiguous();
   Tensor y = empty_output_like(x);
-  const ChannelView view = channel_view(x, w);
-  TORCH_ACT_DISPATCH_FLOATING(x.scalar_type(), [&] {
-    using T = opmath_t<scalar_t>;
-    const scalar_t* xp = x.const_data_ptr<scalar_t>();
-    const scalar_t* wp = w.const_data_ptr<scalar_t>();
-    scalar_t* yp = y.data_ptr<scalar_t>();
-    at::parallel_for(0, x.numel(), kGrainSize, [&](int64_t begin, int64_t end) {
-      for_each_channel_run(view, begin, end, [&](int64_t b, int64_t e, int64_t c) {
-        const T a = static_cast<T>(wp[c]);
-        for (int64_t i = b; i < e; ++i) {
-          yp[i] = static_cast<scalar_t>(math::Prelu::forward(static_cast<T>(xp[i]), a));
-        }
-      });
-    });
-  });
+  if (x.numel() > 0) {
+    kernels().prelu_forward(x.scalar_type(), channel_view(x, w), x.const_data_ptr(),
+                            w.const_data_ptr(), y.data_ptr());
+  }
   return y;
 }
 
-// One pass writes grad_input and reduces grad_weight. The reduction is split
-// into chunks fixed by the shape alone (never by the thread count); each chunk
-// sums its channels in double into its own row of `partial`, and the rows are
-// added in chunk order: bitwise the same result on every run. Each product is
-// rounded to the input dtype first, as torch.nn's elementwise weight gradient.
+// grad_input and grad_weight in one pass; the kernel leaves per-chunk channel
+// sums, added here in chunk order (bitwise the same on every run).
 TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight) {
   check_prelu_args(input, weight, "prelu_backward");
   check_like(grad_output, input, "prelu_backward", "grad_output", "input");
@@ -299,45 +256,31 @@ TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const 
   const int64_t n = x.numel();
   // Chunks of at least 16 elements per channel bound `partial` to 1/8 of an
   // fp32 input even with thousands of channels.
-  const int64_t chunk = std::max(kGrainSize, 16 * view.channels);
+  const int64_t chunk = std::max<int64_t>(32768, 16 * view.channels);
   const int64_t chunks = std::max<int64_t>(1, (n + chunk - 1) / chunk);
   Tensor partial = at::zeros({chunks, view.channels}, x.options().dtype(at::kDouble));
   double* pp = partial.data_ptr<double>();
-  TORCH_ACT_DISPATCH_FLOATING(x.scalar_type(), [&] {
-    using T = opmath_t<scalar_t>;
-    const scalar_t* xp = x.const_data_ptr<scalar_t>();
-    const scalar_t* gp = g.const_data_ptr<scalar_t>();
-    const scalar_t* wp = w.const_data_ptr<scalar_t>();
-    scalar_t* gip = grad_input.data_ptr<scalar_t>();
-    at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-      for (int64_t k = first; k < last; ++k) {
-        double* sums = pp + k * view.channels;
-        for_each_channel_run(view, k * chunk, std::min(n, (k + 1) * chunk),
-                             [&](int64_t b, int64_t e, int64_t c) {
-          const T a = static_cast<T>(wp[c]);
-          double sum = 0;
-          for (int64_t i = b; i < e; ++i) {
-            const T xi = static_cast<T>(xp[i]);
-            const T gi = static_cast<T>(gp[i]);
-            gip[i] = static_cast<scalar_t>(math::Prelu::grad_input(gi, xi, a));
-            sum += static_cast<double>(static_cast<scalar_t>(math::Prelu::grad_alpha_term(gi, xi)));
-          }
-          sums[c] += sum;
-        });
-      }
-    });
-    scalar_t* gwp = grad_weight.data_ptr<scalar_t>();
-    for (int64_t c = 0; c < view.channels; ++c) {
-      double total = 0;
-      for (int64_t k = 0; k < chunks; ++k) total += pp[k * view.channels + c];
-      gwp[c] = static_cast<scalar_t>(total);
-    }
-  });
+  if (n > 0) {
+    kernels().prelu_backward(x.scalar_type(), view, g.const_data_ptr(), x.const_data_ptr(),
+                             w.const_data_ptr(), grad_input.data_ptr(), pp, chunk);
+  }
+  // Column sums in chunk order, in double, then rounded once to weight's dtype.
+  Tensor totals = at::zeros({view.channels}, partial.options());
+  double* tp = totals.data_ptr<double>();
+  for (int64_t k = 0; k < chunks; ++k) {
+    for (int64_t c = 0; c < view.channels; ++c) tp[c] += pp[k * view.channels + c];
+  }
+  grad_weight.copy_(totals.reshape(weight.sizes()));
   return {grad_input, grad_weight};
 }
 
 }  // namespace
 }  // namespace torch_act::cpu
+
+// Which kernel table this process uses: "DEFAULT", "AVX2" or "AVX512".
+static std::string cpu_capability() { return torch_act::cpu::kernels().capability; }
+
+TORCH_LIBRARY_FRAGMENT(torch_act, m) { m.def("cpu_capability() -> str", &cpu_capability); }
 
 TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
   TORCH_ACT_REGISTER_ALL(m, torch_act::cpu);

@@ -17,7 +17,12 @@
 #include <cstring>
 #include <type_traits>
 
+#ifndef CPU_CAPABILITY
+#define CPU_CAPABILITY DEFAULT
+#endif
+
 namespace torch_act::cpu {
+inline namespace CPU_CAPABILITY {  // one build per CPU capability, see activations.h
 
 // Below this many elements a loop stays on one thread (ATen's GRAIN_SIZE).
 constexpr int64_t kGrainSize = 32768;
@@ -142,4 +147,5 @@ inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len
   }
 }
 
+}  // namespace CPU_CAPABILITY
 }  // namespace torch_act::cpu

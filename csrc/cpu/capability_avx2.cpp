@@ -1,0 +1,19 @@
+// The AVX2 build of the CPU kernels (chosen at run time in kernels.cpp).
+// Generic headers come first, with the default target (kernel_prelude.h);
+// then the ISA is switched on for ATen's vector headers and our kernels only.
+#include "kernel_prelude.h"
+
+#pragma GCC target("avx,avx2,fma,f16c,bmi,bmi2,lzcnt,popcnt")
+// The pragma switches code generation, not the feature macros that <sleef.h>
+// and ATen's vector headers test: define them as -mavx2 -mfma would.
+#define __AVX__ 1
+#define __AVX2__ 1
+#define __FMA__ 1
+#define __F16C__ 1
+#define __BMI__ 1
+#define __BMI2__ 1
+#define CPU_CAPABILITY AVX2
+#define CPU_CAPABILITY_AVX2
+#include "kernels_impl.h"
+
+const torch_act::cpu::KernelTable& torch_act::cpu::avx2_kernels() { return AVX2::table; }
