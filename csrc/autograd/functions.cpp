@@ -32,8 +32,19 @@ using torch::autograd::Function;
 using torch::autograd::variable_list;
 using TensorPair = std::tuple<Tensor, Tensor>;
 
-bool needs_grad(const Tensor& t) {
-  return torch::autograd::GradMode::is_enabled() && t.defined() && t.requires_grad();
+bool needs_grad(const Tensor& a, const Tensor& b = Tensor(), const Tensor& c = Tensor()) {
+  auto requires = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  return torch::autograd::GradMode::is_enabled() && (requires(a) || requires(b) || requires(c));
+}
+
+// With no graph to record (grad mode off, or no input requiring grad) an op
+// skips its Function and runs its kernel directly. That is the common case
+// for the backward ops, which the engine calls with grad mode off unless
+// create_graph is set, and it keeps small tensors cheap.
+template <typename F>
+auto without_graph(const F& kernel) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  return kernel();
 }
 
 // In-place on a leaf (or a view of one) that requires grad is refused before
@@ -287,10 +298,7 @@ struct PreluBackward : Function<PreluBackward> {
 // --- autograd kernels, one per op -----------------------------------------------
 
 Tensor relu(const Tensor& input) {
-  if (!needs_grad(input)) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::relu(input);
-  }
+  if (!needs_grad(input)) return without_graph([&] { return ops::relu(input); });
   return MaskActivation::apply(input, std::nullopt)[0];
 }
 void relu_(const Tensor& input) {
@@ -306,14 +314,12 @@ TensorPair relu_forward(const Tensor& input) {
 }
 Tensor relu_forward_(const Tensor& input) { return mask_activation_inplace(input, std::nullopt); }
 Tensor relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order) {
+  if (!needs_grad(grad)) return without_graph([&] { return ops::relu_backward(grad, mask, order); });
   return MaskBackward::apply(grad, mask, order.vec(), std::nullopt);
 }
 
 Tensor leaky_relu(const Tensor& input, double slope) {
-  if (!needs_grad(input)) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return ops::leaky_relu(input, slope);
-  }
+  if (!needs_grad(input)) return without_graph([&] { return ops::leaky_relu(input, slope); });
   return MaskActivation::apply(input, slope)[0];
 }
 void leaky_relu_(const Tensor& input, double slope) {
@@ -332,16 +338,26 @@ Tensor leaky_relu_forward_(const Tensor& input, double slope) {
 }
 Tensor leaky_relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef order,
                            double slope) {
+  if (!needs_grad(grad)) {
+    return without_graph([&] { return ops::leaky_relu_backward(grad, mask, order, slope); });
+  }
   return MaskBackward::apply(grad, mask, order.vec(), slope);
 }
 
-Tensor prelu(const Tensor& input, const Tensor& weight) { return Prelu::apply(input, weight); }
+Tensor prelu(const Tensor& input, const Tensor& weight) {
+  if (!needs_grad(input, weight)) return without_graph([&] { return ops::prelu(input, weight); });
+  return Prelu::apply(input, weight);
+}
 TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight) {
+  if (!needs_grad(grad, input, weight)) {
+    return without_graph([&] { return ops::prelu_backward(grad, input, weight); });
+  }
   auto out = PreluBackward::apply(grad, input, weight);
   return {out[0], out[1]};
 }
 
 Tensor elu(const Tensor& input, double alpha) {
+  if (!needs_grad(input)) return without_graph([&] { return ops::elu(input, alpha); });
   return SavedActivation<EluRule>::apply(input, alpha, math::Elu{alpha}.backward_uses_output());
 }
 void elu_(const Tensor& input, double alpha) {
@@ -353,16 +369,27 @@ void elu_(const Tensor& input, double alpha) {
   EluInplace::apply(input, alpha);
 }
 Tensor elu_backward(const Tensor& grad, const Tensor& saved, double alpha, bool is_output) {
+  if (!needs_grad(grad, saved)) {
+    return without_graph([&] { return ops::elu_backward(grad, saved, alpha, is_output); });
+  }
   return SavedBackward<EluRule>::apply(grad, saved, alpha, is_output);
 }
 
-Tensor sigmoid(const Tensor& input) { return SavedActivation<SigmoidRule>::apply(input, 0.0, true); }
+Tensor sigmoid(const Tensor& input) {
+  if (!needs_grad(input)) return without_graph([&] { return ops::sigmoid(input); });
+  return SavedActivation<SigmoidRule>::apply(input, 0.0, true);
+}
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& output) {
+  if (!needs_grad(grad, output)) return without_graph([&] { return ops::sigmoid_backward(grad, output); });
   return SavedBackward<SigmoidRule>::apply(grad, output, 0.0, true);
 }
 
-Tensor tanh(const Tensor& input) { return SavedActivation<TanhRule>::apply(input, 0.0, true); }
+Tensor tanh(const Tensor& input) {
+  if (!needs_grad(input)) return without_graph([&] { return ops::tanh(input); });
+  return SavedActivation<TanhRule>::apply(input, 0.0, true);
+}
 Tensor tanh_backward(const Tensor& grad, const Tensor& output) {
+  if (!needs_grad(grad, output)) return without_graph([&] { return ops::tanh_backward(grad, output); });
   return SavedBackward<TanhRule>::apply(grad, output, 0.0, true);
 }
 
