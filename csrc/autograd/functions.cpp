@@ -33,8 +33,8 @@ using torch::autograd::variable_list;
 using TensorPair = std::tuple<Tensor, Tensor>;
 
 bool needs_grad(const Tensor& a, const Tensor& b = Tensor(), const Tensor& c = Tensor()) {
-  auto requires = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
-  return torch::autograd::GradMode::is_enabled() && (requires(a) || requires(b) || requires(c));
+  auto wants = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  return torch::autograd::GradMode::is_enabled() && (wants(a) || wants(b) || wants(c));
 }
 
 // With no graph to record (grad mode off, or no input requiring grad) an op

@@ -10,6 +10,10 @@
 
 namespace torch_act::cpu {
 
+// Below this many elements work stays on one thread (ATen's GRAIN_SIZE); also
+// the smallest chunk of PReLU's alpha reduction.
+constexpr int64_t kGrainSize = 32768;
+
 // Which activation a kernel applies; `param` is its hyper-parameter
 // (LeakyReLU's slope, ELU's alpha; ignored by the others).
 enum class Kind : uint8_t { Relu, LeakyRelu, Elu, Sigmoid, Tanh };

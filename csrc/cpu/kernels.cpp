@@ -256,7 +256,7 @@ TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const 
   const int64_t n = x.numel();
   // Chunks of at least 16 elements per channel bound `partial` to 1/8 of an
   // fp32 input even with thousands of channels.
-  const int64_t chunk = std::max<int64_t>(32768, 16 * view.channels);
+  const int64_t chunk = std::max<int64_t>(kGrainSize, 16 * view.channels);
   const int64_t chunks = std::max<int64_t>(1, (n + chunk - 1) / chunk);
   Tensor partial = at::zeros({chunks, view.channels}, x.options().dtype(at::kDouble));
   double* pp = partial.data_ptr<double>();

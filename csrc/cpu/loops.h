@@ -7,6 +7,8 @@
 // staged through float buffers and computed in float, as ATen does.
 #pragma once
 
+#include "kernel_table.h"
+
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 #include <ATen/cpu/vec/vec.h>
@@ -24,8 +26,6 @@
 namespace torch_act::cpu {
 inline namespace CPU_CAPABILITY {  // one build per CPU capability, see activations.h
 
-// Below this many elements a loop stays on one thread (ATen's GRAIN_SIZE).
-constexpr int64_t kGrainSize = 32768;
 // Staging block for reduced types: whole mask words, fits in L1.
 constexpr int64_t kStageBlock = 1024;
 
