@@ -39,6 +39,8 @@ struct Relu {
     return Vec<T>::blendv(x, Vec<T>(T(0)), x <= Vec<T>(T(0)));
   }
   template <typename T> bool mask_bit(T x) const { return !(x <= T(0)); }
+  // Lanes all ones where the bit is set: x > 0, or NaN.
+  template <typename T> Vec<T> mask_bit(Vec<T> x) const { return (x > Vec<T>(T(0))) | (x != x); }
   // Selects rather than multiplies: an inf/NaN grad on the dead side gives 0.
   template <typename T> T backward(T grad, bool bit) const { return bit ? grad : T(0); }
 };
@@ -52,6 +54,7 @@ struct LeakyRelu {
     return Vec<T>::blendv(x * Vec<T>(T(negative_slope)), x, x > Vec<T>(T(0)));
   }
   template <typename T> bool mask_bit(T x) const { return x > T(0); }
+  template <typename T> Vec<T> mask_bit(Vec<T> x) const { return x > Vec<T>(T(0)); }
   // grad * 1 is grad exactly; selecting the factor first vectorizes better.
   template <typename T> T backward(T grad, bool bit) const {
     return grad * (bit ? T(1) : T(negative_slope));

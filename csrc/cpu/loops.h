@@ -26,7 +26,8 @@
 namespace torch_act::cpu {
 inline namespace CPU_CAPABILITY {  // one build per CPU capability, see activations.h
 
-// Staging block for reduced types: whole mask words, fits in L1.
+// Block of work per call: whole mask words, fits in L1 (reduced types are
+// staged through float buffers of this size).
 constexpr int64_t kStageBlock = 1024;
 
 template <typename scalar_t>
@@ -43,11 +44,15 @@ void for_each_block(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, N
     const int64_t begin = word_begin * 64;
     const int64_t end = std::min(n, word_end * 64);
     if constexpr (std::is_same_v<scalar_t, T>) {
+      // Blocks small enough to stay in L1, so a kernel that reads its input
+      // twice (mask bits, then values) reads memory once.
       std::array<const T*, NIn> i;
       std::array<T*, NOut> o;
-      for (size_t k = 0; k < NIn; ++k) i[k] = in[k] + begin;
-      for (size_t k = 0; k < NOut; ++k) o[k] = out[k] + begin;
-      block(begin, end - begin, i, o);
+      for (int64_t b = begin; b < end; b += kStageBlock) {
+        for (size_t k = 0; k < NIn; ++k) i[k] = in[k] + b;
+        for (size_t k = 0; k < NOut; ++k) o[k] = out[k] + b;
+        block(b, std::min(kStageBlock, end - b), i, o);
+      }
     } else {
       T in_buf[NIn][kStageBlock];
       T out_buf[NOut][kStageBlock];
@@ -121,12 +126,35 @@ inline void unpack_flag_bytes(uint64_t word, uint8_t* flags) {
   }
 }
 
+// The bits of a comparison's lanes (all ones / all zeros), lane 0 lowest:
+// one movemask instead of a loop over lanes.
+#if defined(CPU_CAPABILITY_AVX512)
+inline uint64_t lane_bits(at::vec::Vectorized<float> lanes) {
+  return _mm512_movepi32_mask(_mm512_castps_si512(lanes));
+}
+#elif defined(CPU_CAPABILITY_AVX2)
+inline uint64_t lane_bits(at::vec::Vectorized<float> lanes) {
+  return static_cast<uint32_t>(_mm256_movemask_ps(lanes));
+}
+#endif
+
 // Packs pred(x[i]) into bit i % 64 of words[i / 64]; the last word's unused
-// bits are zero so a mask's bytes are fully determined.
+// bits are zero so a mask's bytes are fully determined. pred takes T (gives
+// bool) or Vectorized<T> (gives the comparison's lanes).
 template <typename T, typename Pred>
 inline void pack_bits(const T* x, int64_t len, uint64_t* words, Pred pred) {
+  int64_t w = 0;
+  if constexpr (kExplicitVectors && std::is_same_v<T, float>) {
+    using V = at::vec::Vectorized<float>;
+    for (; (w + 1) * 64 <= len; ++w) {
+      const float* chunk = x + w * 64;
+      uint64_t word = 0;
+      for (int64_t j = 0; j < 64; j += V::size()) word |= lane_bits(pred(V::loadu(chunk + j))) << j;
+      words[w] = word;
+    }
+  }
   alignas(64) uint8_t flags[64];
-  for (int64_t w = 0; w * 64 < len; ++w) {
+  for (; w * 64 < len; ++w) {
     const T* chunk = x + w * 64;
     const int64_t m = std::min<int64_t>(64, len - w * 64);
     if (m < 64) std::memset(flags, 0, sizeof(flags));
