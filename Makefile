@@ -29,14 +29,16 @@ $(VENV)/.built: $(VENV)/.deps-installed $(SOURCES)
 build: $(VENV)/.built
 
 # The kernels are built for DEFAULT, AVX2 and AVX-512 and picked at run time;
-# the parity tests also run with each table this CPU supports forced.
+# the parity tests also run with each table this CPU supports forced, and with
+# streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
+# are smaller than the size where they switch on by themselves).
 CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py
 test: build
 	$(PY) -m pytest tests -q -ra
 	@for cap in default avx2 avx512; do \
 	  if TORCH_ACT_CPU_CAPABILITY=$$cap $(PY) -c "import torch, torch_act; torch.ops.torch_act.cpu_capability()" 2>/dev/null; then \
-	    echo "== parity tests with TORCH_ACT_CPU_CAPABILITY=$$cap"; \
-	    TORCH_ACT_CPU_CAPABILITY=$$cap $(PY) -m pytest $(CAPABILITY_TESTS) -q || exit 1; \
+	    echo "== parity tests with TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0"; \
+	    TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0 $(PY) -m pytest $(CAPABILITY_TESTS) -q || exit 1; \
 	  else \
 	    echo "== TORCH_ACT_CPU_CAPABILITY=$$cap: this CPU lacks it, not run"; \
 	  fi; \

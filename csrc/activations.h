@@ -43,6 +43,8 @@ struct Relu {
   template <typename T> Vec<T> mask_bit(Vec<T> x) const { return (x > Vec<T>(T(0))) | (x != x); }
   // Selects rather than multiplies: an inf/NaN grad on the dead side gives 0.
   template <typename T> T backward(T grad, bool bit) const { return bit ? grad : T(0); }
+  // `set`: lanes all ones where the bit is set.
+  template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const { return grad & set; }
 };
 
 // LeakyReLU: y = x > 0 ? x : slope * x. Gradient grad * slope on the negative
@@ -58,6 +60,9 @@ struct LeakyRelu {
   // grad * 1 is grad exactly; selecting the factor first vectorizes better.
   template <typename T> T backward(T grad, bool bit) const {
     return grad * (bit ? T(1) : T(negative_slope));
+  }
+  template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const {
+    return grad * Vec<T>::blendv(Vec<T>(T(negative_slope)), Vec<T>(T(1)), set);
   }
 };
 
@@ -115,8 +120,17 @@ struct Tanh {
 // d/dx = x > 0 ? 1 : alpha_c;  d/dalpha_c = sum over channel c of (x > 0 ? 0 : x * grad).
 struct Prelu {
   template <typename T> static T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
+  template <typename T> static Vec<T> forward(Vec<T> x, Vec<T> alpha) {
+    return Vec<T>::blendv(alpha * x, x, x > Vec<T>(T(0)));
+  }
   template <typename T> static T grad_input(T grad, T x, T alpha) { return x > T(0) ? grad : alpha * grad; }
+  template <typename T> static Vec<T> grad_input(Vec<T> grad, Vec<T> x, Vec<T> alpha) {
+    return Vec<T>::blendv(alpha * grad, grad, x > Vec<T>(T(0)));
+  }
   template <typename T> static T grad_alpha_term(T grad, T x) { return x > T(0) ? T(0) : x * grad; }
+  template <typename T> static Vec<T> grad_alpha_term(Vec<T> grad, Vec<T> x) {
+    return Vec<T>::blendv(x * grad, Vec<T>(T(0)), x > Vec<T>(T(0)));
+  }
 };
 
 }  // namespace CPU_CAPABILITY

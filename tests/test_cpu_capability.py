@@ -13,8 +13,8 @@ import torch_act  # noqa: F401
 CAPABILITIES = {"default": "DEFAULT", "avx2": "AVX2", "avx512": "AVX512"}
 
 
-def run_python(code, capability):
-    env = dict(os.environ, TORCH_ACT_CPU_CAPABILITY=capability)
+def run_python(code, capability, **env_vars):
+    env = dict(os.environ, TORCH_ACT_CPU_CAPABILITY=capability, **env_vars)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
@@ -64,3 +64,22 @@ def test_every_table_gives_torch_nns_results(tmp_path):
         for a, b in zip(outs, base):
             # Vector exp/tanh (Sleef) and scalar libm differ by an ulp or so.
             torch.testing.assert_close(a, b, msg=f"{c} differs from DEFAULT")
+
+
+def test_streaming_stores_give_the_same_results(tmp_path):
+    """Large loops write with streaming stores (TORCH_ACT_STREAMING_BYTES, 32 MiB
+    by default); forcing them on for every size changes no bit."""
+    runs = {}
+    for threshold in ("0", str(1 << 62)):
+        path = tmp_path / f"{threshold}.pt"
+        proc = run_python(SCRIPT.format(path=str(path)), supported()[-1], TORCH_ACT_STREAMING_BYTES=threshold)
+        assert proc.returncode == 0, proc.stderr
+        runs[threshold] = torch.load(path)
+    for a, b in zip(*runs.values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
+
+
+def test_bad_streaming_threshold_is_refused():
+    proc = run_python("import torch, torch_act; torch_act.relu(torch.ones(3))", "default",
+                      TORCH_ACT_STREAMING_BYTES="lots")
+    assert proc.returncode != 0 and "TORCH_ACT_STREAMING_BYTES must be a byte count" in proc.stderr

@@ -39,3 +39,4 @@
 #include <ostream>
 #include <type_traits>
 #include <utility>
+#include <vector>

@@ -14,6 +14,11 @@ namespace torch_act::cpu {
 // the smallest chunk of PReLU's alpha reduction.
 constexpr int64_t kGrainSize = 32768;
 
+// Loops touching at least this many bytes write with streaming stores
+// (loops.h): TORCH_ACT_STREAMING_BYTES if set, else 32 MiB, about one
+// last-level cache on the machines this was tuned on.
+int64_t streaming_threshold_bytes();
+
 // Which activation a kernel applies; `param` is its hyper-parameter
 // (LeakyReLU's slope, ELU's alpha; ignored by the others).
 enum class Kind : uint8_t { Relu, LeakyRelu, Elu, Sigmoid, Tanh };

@@ -55,6 +55,19 @@ const KernelTable& kernels() {
   return table;
 }
 
+int64_t streaming_threshold_bytes() {
+  static const int64_t bytes = [] {
+    const char* set = std::getenv("TORCH_ACT_STREAMING_BYTES");
+    if (set == nullptr || *set == '\0') return int64_t{32} << 20;
+    char* end = nullptr;
+    const long long v = std::strtoll(set, &end, 10);
+    TORCH_CHECK(end != set && *end == '\0' && v >= 0,
+                "TORCH_ACT_STREAMING_BYTES must be a byte count >= 0, but is '", set, "'");
+    return static_cast<int64_t>(v);
+  }();
+  return bytes;
+}
+
 namespace {
 
 using at::Tensor;
@@ -116,7 +129,7 @@ Tensor mask_backward(Activation act, const Tensor& grad_output, const Tensor& ma
   check_dim_order(dim_order, grad_output.dim(), op);
   Tensor grad_input = empty_in_dim_order(grad_output, dim_order);
   // Memory of both now runs in the mask's bit order.
-  Tensor g = grad_output.permute(dim_order).contiguous();
+  Tensor g = (is_identity_order(dim_order) ? grad_output : grad_output.permute(dim_order)).contiguous();
   Tensor words = aligned_mask(mask);
   kernels().mask_backward(act.kind, act.param, g.scalar_type(), g.const_data_ptr(),
                           mask_words(words), grad_input.data_ptr(), g.numel());
@@ -255,8 +268,9 @@ TensorPair prelu_backward(const Tensor& grad_output, const Tensor& input, const 
   const ChannelView view = channel_view(x, w);
   const int64_t n = x.numel();
   // Chunks of at least 16 elements per channel bound `partial` to 1/8 of an
-  // fp32 input even with thousands of channels.
-  const int64_t chunk = std::max<int64_t>(kGrainSize, 16 * view.channels);
+  // fp32 input even with thousands of channels; whole 64-element words keep
+  // every chunk's start aligned for streaming stores.
+  const int64_t chunk = std::max<int64_t>(kGrainSize, (16 * view.channels + 63) / 64 * 64);
   const int64_t chunks = std::max<int64_t>(1, (n + chunk - 1) / chunk);
   Tensor partial = at::zeros({chunks, view.channels}, x.options().dtype(at::kDouble));
   double* pp = partial.data_ptr<double>();

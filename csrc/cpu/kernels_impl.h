@@ -32,8 +32,8 @@ void forward(Kind kind, double param, c10::ScalarType dtype, const void* x, void
     TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
       for_each_block<scalar_t, 1, 1>(
           {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
-          [&](int64_t, int64_t len, auto in, auto out) {
-            map(in[0], out[0], len, [act](auto v) { return act.forward(v); });
+          [&](int64_t, int64_t len, auto in, auto out, bool stream) {
+            map(in[0], out[0], len, stream, [act](auto v) { return act.forward(v); });
           });
     });
   });
@@ -53,9 +53,10 @@ void forward_with_mask(Kind kind, double param, c10::ScalarType dtype, const voi
     TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
       for_each_block<scalar_t, 1, 1>(
           {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
-          [&](int64_t begin, int64_t len, auto in, auto out) {
-            pack_bits(in[0], len, mask + begin / 64, [act](auto v) { return act.mask_bit(v); });
-            map(in[0], out[0], len, [act](auto v) { return act.forward(v); });
+          [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
+            map_pack_bits(in[0], out[0], len, mask + begin / 64, stream,
+                          [act](auto v) { return act.mask_bit(v); },
+                          [act](auto v) { return act.forward(v); });
           });
     });
   });
@@ -67,9 +68,9 @@ void mask_backward(Kind kind, double param, c10::ScalarType dtype, const void* g
     TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
       for_each_block<scalar_t, 1, 1>(
           {static_cast<const scalar_t*>(grad)}, {static_cast<scalar_t*>(grad_input)}, n,
-          [&](int64_t begin, int64_t len, auto in, auto out) {
-            map_with_bits(in[0], mask + begin / 64, out[0], len,
-                          [act](auto v, bool bit) { return act.backward(v, bit); });
+          [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
+            map_with_bits(in[0], mask + begin / 64, out[0], len, stream,
+                          [act](auto v, auto bit) { return act.backward(v, bit); });
           });
     });
   });
@@ -82,7 +83,9 @@ void apply_saved_backward(c10::ScalarType dtype, const void* grad, const void* s
     for_each_block<scalar_t, 2, 1>(
         {static_cast<const scalar_t*>(grad), static_cast<const scalar_t*>(saved)},
         {static_cast<scalar_t*>(grad_input)}, n,
-        [&](int64_t, int64_t len, auto in, auto out) { map2(in[0], in[1], out[0], len, f); });
+        [&](int64_t, int64_t len, auto in, auto out, bool stream) {
+          map2(in[0], in[1], out[0], len, stream, f);
+        });
   });
 }
 
@@ -123,56 +126,138 @@ void for_each_channel_run(const ChannelView& v, int64_t begin, int64_t end, cons
   }
 }
 
+// Calls run(offset, length, first_channel) for each stretch of [begin, end)
+// whose channels are consecutive; only for inner == 1 (channels last, or a
+// (N, C) input), where the channel changes with every element.
+template <typename Run>
+void for_each_channel_row(const ChannelView& v, int64_t begin, int64_t end, const Run& run) {
+  int64_t c = begin % v.channels;
+  for (int64_t i = begin; i < end; c = 0) {
+    const int64_t m = std::min(end - i, v.channels - c);
+    run(i, m, c);
+    i += m;
+  }
+}
+
+// out[i] = alpha of element begin + i, so the PReLU loops below are flat
+// vector loops whatever the layout.
+template <typename T>
+void fill_alpha(const ChannelView& v, const T* alpha, int64_t begin, int64_t len, T* out) {
+  if (v.channels == 1) {
+    std::fill_n(out, len, alpha[0]);
+    return;
+  }
+  if (v.inner == 1) {
+    return for_each_channel_row(v, begin, begin + len, [&](int64_t i, int64_t m, int64_t c) {
+      std::copy_n(alpha + c, m, out + i - begin);
+    });
+  }
+  for_each_channel_run(v, begin, begin + len, [&](int64_t b, int64_t e, int64_t c) {
+    std::fill(out + b - begin, out + e - begin, alpha[c]);
+  });
+}
+
+template <typename scalar_t>
+std::vector<opmath_t<scalar_t>> alpha_in_opmath(const void* weight, int64_t channels) {
+  const auto* w = static_cast<const scalar_t*>(weight);
+  return std::vector<opmath_t<scalar_t>>(w, w + channels);
+}
+
+// Sum in double; `omp simd` lets the compiler keep one partial sum per lane,
+// a fixed order for a given build, so the result is the same on every run.
+template <typename T>
+double sum_in_double(const T* t, int64_t len) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < len; ++i) s += static_cast<double>(t[i]);
+  return s;
+}
+
+// sums[channel of element begin + i] += terms[i], in double.
+template <typename T>
+void add_channel_sums(const ChannelView& v, int64_t begin, int64_t len, const T* terms, double* sums) {
+  if (v.inner == 1 && v.channels > 1) {
+    return for_each_channel_row(v, begin, begin + len, [&](int64_t i, int64_t m, int64_t c) {
+      const T* t = terms + (i - begin);
+#pragma omp simd
+      for (int64_t j = 0; j < m; ++j) sums[c + j] += static_cast<double>(t[j]);
+    });
+  }
+  for_each_channel_run(v, begin, begin + len, [&](int64_t b, int64_t e, int64_t c) {
+    sums[c] += sum_in_double(terms + (b - begin), e - b);
+  });
+}
+
 void prelu_forward(c10::ScalarType dtype, ChannelView view, const void* x, const void* weight,
                    void* y) {
   const int64_t n = view.outer * view.channels * view.inner;
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
     using T = opmath_t<scalar_t>;
-    const auto* xp = static_cast<const scalar_t*>(x);
-    const auto* wp = static_cast<const scalar_t*>(weight);
-    auto* yp = static_cast<scalar_t*>(y);
-    at::parallel_for(0, n, kGrainSize, [&](int64_t begin, int64_t end) {
-      for_each_channel_run(view, begin, end, [&](int64_t b, int64_t e, int64_t c) {
-        const T a = static_cast<T>(wp[c]);
-        for (int64_t i = b; i < e; ++i) {
-          yp[i] = static_cast<scalar_t>(math::Prelu::forward(static_cast<T>(xp[i]), a));
-        }
-      });
-    });
+    const auto alpha = alpha_in_opmath<scalar_t>(weight, view.channels);
+    for_each_block<scalar_t, 1, 1>(
+        {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
+        [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
+          T a[kStageBlock];
+          fill_alpha(view, alpha.data(), begin, len, a);
+          map2(in[0], a, out[0], len, stream, [](auto v, auto s) { return math::Prelu::forward(v, s); });
+        });
   });
 }
 
-// Each chunk sums its channels in double into its own row of `partial`; the
-// chunks are fixed by the shape alone, never by the thread count, so the
-// caller's in-order combine is bitwise the same on every run. Each product
-// is rounded to the input dtype first, as torch.nn's elementwise weight
-// gradient is.
+// grad_input[i] and terms[i] (element i's share of its channel's alpha
+// gradient) in one vector pass.
+template <typename T>
+void prelu_grads(const T* grad, const T* x, const T* alpha, T* grad_input, T* terms, int64_t len,
+                 bool stream) {
+  using V = at::vec::Vectorized<T>;
+  using math::Prelu;
+  int64_t i = 0;
+  if constexpr (kExplicitVectors) {
+    for (; i + V::size() <= len; i += V::size()) {
+      const V g = V::loadu(grad + i), xi = V::loadu(x + i);
+      store(Prelu::grad_input(g, xi, V::loadu(alpha + i)), grad_input + i, stream);
+      Prelu::grad_alpha_term(g, xi).store(terms + i);
+    }
+  }
+  for (; i < len; ++i) {
+    grad_input[i] = Prelu::grad_input(grad[i], x[i], alpha[i]);
+    terms[i] = Prelu::grad_alpha_term(grad[i], x[i]);
+  }
+}
+
+// Each chunk of `chunk` elements (a multiple of 64, fixed by the shape alone,
+// never by the thread count) sums its channels in double into its own row of
+// `partial`, one thread per chunk; the caller's in-order combine is then
+// bitwise the same on every run. Each term is rounded to the input dtype
+// first, as torch.nn's elementwise weight gradient is.
 void prelu_backward(c10::ScalarType dtype, ChannelView view, const void* grad, const void* x,
                     const void* weight, void* grad_input, double* partial, int64_t chunk) {
   const int64_t n = view.outer * view.channels * view.inner;
   const int64_t chunks = (n + chunk - 1) / chunk;
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
     using T = opmath_t<scalar_t>;
-    const auto* xp = static_cast<const scalar_t*>(x);
-    const auto* gp = static_cast<const scalar_t*>(grad);
-    const auto* wp = static_cast<const scalar_t*>(weight);
-    auto* gip = static_cast<scalar_t*>(grad_input);
+    const auto alpha = alpha_in_opmath<scalar_t>(weight, view.channels);
+    const std::array<const scalar_t*, 2> in{static_cast<const scalar_t*>(grad),
+                                            static_cast<const scalar_t*>(x)};
+    const std::array<scalar_t*, 1> out{static_cast<scalar_t*>(grad_input)};
+    const bool stream = use_streaming_stores<scalar_t, 2, 1>(out, n);
     at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
         double* sums = partial + k * view.channels;
-        for_each_channel_run(view, k * chunk, std::min(n, (k + 1) * chunk),
-                             [&](int64_t b, int64_t e, int64_t c) {
-          const T a = static_cast<T>(wp[c]);
-          double sum = 0;
-          for (int64_t i = b; i < e; ++i) {
-            const T xi = static_cast<T>(xp[i]);
-            const T gi = static_cast<T>(gp[i]);
-            gip[i] = static_cast<scalar_t>(math::Prelu::grad_input(gi, xi, a));
-            sum += static_cast<double>(static_cast<scalar_t>(math::Prelu::grad_alpha_term(gi, xi)));
+        stage_blocks<scalar_t, 2, 1>(in, out, k * chunk, std::min(n, (k + 1) * chunk),
+                                     [&](int64_t begin, int64_t len, auto i, auto o) {
+          T a[kStageBlock], terms[kStageBlock];
+          fill_alpha(view, alpha.data(), begin, len, a);
+          prelu_grads(i[0], i[1], a, o[0], terms, len, stream);
+          if constexpr (!std::is_same_v<scalar_t, T>) {
+            scalar_t rounded[kStageBlock];
+            at::vec::convert(terms, rounded, len);
+            at::vec::convert(rounded, terms, len);
           }
-          sums[c] += sum;
+          add_channel_sums(view, begin, len, terms, sums);
         });
       }
+      if (stream) store_fence();
     });
   });
 }
