@@ -63,9 +63,18 @@ inline void check_dim_order(at::IntArrayRef order, int64_t ndim, std::string_vie
   }
 }
 
+inline bool is_identity_order(at::IntArrayRef order) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] != static_cast<int64_t>(i)) return false;
+  }
+  return true;
+}
+
 // A dense tensor of `like`'s sizes whose memory runs in `order`.
 inline at::Tensor empty_in_dim_order(const at::Tensor& like, at::IntArrayRef order) {
   auto sizes = like.sym_sizes();
+  // The common case, and a permute less per call.
+  if (is_identity_order(order)) return at::empty_symint(sizes, like.options());
   std::vector<c10::SymInt> permuted;
   std::vector<int64_t> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) {

@@ -19,9 +19,14 @@
 #include <ATen/ops/where.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/autograd/saved_variable.h>
 #include <torch/library.h>
 
+#include <mutex>
 #include <optional>
+#include <type_traits>
 
 namespace torch_act::autograd {
 namespace {
@@ -51,6 +56,66 @@ auto without_graph(const F& kernel) {
 // any memory is touched, with autograd's own message.
 void check_inplace(const Tensor& input) {
   torch::autograd::check_inplace(input, needs_grad(input));
+}
+
+// --- hand-built backward nodes for the out-of-place activations -------------
+// The public forward ops record their backward the way PyTorch's generated
+// autograd code does: one Node holding SavedVariables. A
+// torch::autograd::Function costs several microseconds more per call (a
+// context, a saved_data map of IValues, zero-filled gradients for extra
+// outputs, output wrapping), which is most of a small tensor's time. Saved
+// tensors still go through SavedVariable, so saved-tensor hooks see them.
+
+using torch::autograd::Node;
+using torch::autograd::SavedVariable;
+
+// `backward(grad, saved tensors)` returns one gradient per input.
+template <typename Backward>
+struct ActivationBackward final : Node {
+  ActivationBackward(const char* name, Backward backward)
+      : name_(name), backward_(std::move(backward)) {}
+  std::string name() const override { return name_; }
+  void release_variables() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& s : saved) s.reset_data();
+  }
+  variable_list apply(variable_list&& grads) override {
+    std::vector<Tensor> tensors;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& s : saved) tensors.push_back(s.unpack(getptr()));
+    }
+    if (!grads[0].defined()) return variable_list(num_outputs());
+    return backward_(grads[0], tensors);
+  }
+  std::vector<SavedVariable> saved;
+
+ private:
+  const char* name_;
+  Backward backward_;
+};
+
+// Recent torch holds autograd nodes in c10::intrusive_ptr, older releases
+// in std::shared_ptr; getptr() names whichever this torch uses.
+template <typename Backward>
+auto make_backward_node(const char* name, Backward backward) {
+  using N = ActivationBackward<Backward>;
+  using Held = decltype(std::declval<Node&>().getptr());
+  if constexpr (std::is_same_v<Held, std::shared_ptr<Node>>) {
+    return std::make_shared<N>(name, std::move(backward));
+  } else {
+    return c10::make_intrusive<N>(name, std::move(backward));
+  }
+}
+
+// Makes `node` the grad_fn of `output`, with edges to `inputs`; then saves
+// `output` if asked (a saved output must know its grad_fn first).
+template <typename NodePtr, typename... Inputs>
+Tensor record(const NodePtr& node, const Tensor& output, bool save_output, const Inputs&... inputs) {
+  node->set_next_edges(torch::autograd::collect_next_edges(inputs...));
+  torch::autograd::set_history(output, node);
+  if (save_output) node->saved.emplace_back(output, /*is_output=*/true);
+  return output;
 }
 
 // --- ReLU and LeakyReLU: a bit mask ----------------------------------------
@@ -175,24 +240,6 @@ struct EluRule {
   }
 };
 
-template <typename Rule>
-struct SavedActivation : Function<SavedActivation<Rule>> {
-  static Tensor forward(AutogradContext* ctx, const Tensor& input, double param, bool save_output) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    Tensor output = Rule::forward(input, param);
-    ctx->save_for_backward({save_output ? output : input});
-    ctx->saved_data["param"] = param;
-    ctx->saved_data["save_output"] = save_output;
-    return output;
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const Tensor saved = ctx->get_saved_variables()[0];
-    return {Rule::backward(grads[0], saved, ctx->saved_data["param"].toDouble(),
-                           ctx->saved_data["save_output"].toBool()),
-            Tensor(), Tensor()};
-  }
-};
-
 // ELU in place: the output is saved; with alpha < 0 the derivative needs the
 // input, so a copy of it is kept (torch.nn refuses this case instead).
 struct EluInplace : Function<EluInplace> {
@@ -214,7 +261,10 @@ struct EluInplace : Function<EluInplace> {
     return input;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    return SavedActivation<EluRule>::backward(ctx, std::move(grads));
+    const Tensor saved = ctx->get_saved_variables()[0];
+    return {EluRule::backward(grads[0], saved, ctx->saved_data["param"].toDouble(),
+                              ctx->saved_data["save_output"].toBool()),
+            Tensor()};
   }
 };
 
@@ -239,19 +289,6 @@ struct SavedBackward : Function<SavedBackward<Rule>> {
 };
 
 // --- PReLU: the input and the weight ------------------------------------------
-
-struct Prelu : Function<Prelu> {
-  static Tensor forward(AutogradContext* ctx, const Tensor& input, const Tensor& weight) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    ctx->save_for_backward({input, weight});
-    return ops::prelu(input, weight);
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    auto [grad_input, grad_weight] = ops::prelu_backward(grads[0], saved[0], saved[1]);
-    return {grad_input, grad_weight};
-  }
-};
 
 // `t` (weight-shaped) viewed so it broadcasts along dim 1 of `input`.
 // Sym sizes throughout: this runs under torch.compile with dynamic shapes.
@@ -297,9 +334,24 @@ struct PreluBackward : Function<PreluBackward> {
 
 // --- autograd kernels, one per op -----------------------------------------------
 
+Tensor mask_activation(const Tensor& input, std::optional<double> slope) {
+  Tensor output, mask;
+  {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    std::tie(output, mask) = slope ? ops::leaky_relu_forward(input, *slope) : ops::relu_forward(input);
+  }
+  auto node = make_backward_node(
+      slope ? "torch_act::LeakyReluBackward" : "torch_act::ReluBackward",
+      [order = dim_order_of(output), slope](const Tensor& grad, const std::vector<Tensor>& saved) {
+        return variable_list{mask_backward_op(grad, saved[0], order, slope)};
+      });
+  node->saved.emplace_back(mask, /*is_output=*/false);
+  return record(node, output, /*save_output=*/false, input);
+}
+
 Tensor relu(const Tensor& input) {
   if (!needs_grad(input)) return without_graph([&] { return ops::relu(input); });
-  return MaskActivation::apply(input, std::nullopt)[0];
+  return mask_activation(input, std::nullopt);
 }
 void relu_(const Tensor& input) {
   if (!needs_grad(input)) {
@@ -320,7 +372,7 @@ Tensor relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayRef ord
 
 Tensor leaky_relu(const Tensor& input, double slope) {
   if (!needs_grad(input)) return without_graph([&] { return ops::leaky_relu(input, slope); });
-  return MaskActivation::apply(input, slope)[0];
+  return mask_activation(input, slope);
 }
 void leaky_relu_(const Tensor& input, double slope) {
   if (!needs_grad(input)) {
@@ -346,7 +398,19 @@ Tensor leaky_relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayR
 
 Tensor prelu(const Tensor& input, const Tensor& weight) {
   if (!needs_grad(input, weight)) return without_graph([&] { return ops::prelu(input, weight); });
-  return Prelu::apply(input, weight);
+  Tensor output;
+  {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    output = ops::prelu(input, weight);
+  }
+  auto node = make_backward_node("torch_act::PreluBackward",
+                                 [](const Tensor& grad, const std::vector<Tensor>& saved) {
+    auto [grad_input, grad_weight] = ops::prelu_backward(grad, saved[0], saved[1]);
+    return variable_list{grad_input, grad_weight};
+  });
+  node->saved.emplace_back(input, /*is_output=*/false);
+  node->saved.emplace_back(weight, /*is_output=*/false);
+  return record(node, output, /*save_output=*/false, input, weight);
 }
 TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight) {
   if (!needs_grad(grad, input, weight)) {
@@ -356,9 +420,26 @@ TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor&
   return {out[0], out[1]};
 }
 
+// ELU (alpha >= 0), Sigmoid, Tanh save the output; ELU with alpha < 0 the input.
+template <typename Rule>
+Tensor saved_activation(const char* name, const Tensor& input, double param, bool save_output) {
+  Tensor output;
+  {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    output = Rule::forward(input, param);
+  }
+  auto node = make_backward_node(name, [param, save_output](const Tensor& grad,
+                                                            const std::vector<Tensor>& saved) {
+    return variable_list{Rule::backward(grad, saved[0], param, save_output)};
+  });
+  if (!save_output) node->saved.emplace_back(input, /*is_output=*/false);
+  return record(node, output, save_output, input);
+}
+
 Tensor elu(const Tensor& input, double alpha) {
   if (!needs_grad(input)) return without_graph([&] { return ops::elu(input, alpha); });
-  return SavedActivation<EluRule>::apply(input, alpha, math::Elu{alpha}.backward_uses_output());
+  return saved_activation<EluRule>("torch_act::EluBackward", input, alpha,
+                                   math::Elu{alpha}.backward_uses_output());
 }
 void elu_(const Tensor& input, double alpha) {
   if (!needs_grad(input)) {
@@ -377,7 +458,7 @@ Tensor elu_backward(const Tensor& grad, const Tensor& saved, double alpha, bool 
 
 Tensor sigmoid(const Tensor& input) {
   if (!needs_grad(input)) return without_graph([&] { return ops::sigmoid(input); });
-  return SavedActivation<SigmoidRule>::apply(input, 0.0, true);
+  return saved_activation<SigmoidRule>("torch_act::SigmoidBackward", input, 0.0, true);
 }
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& output) {
   if (!needs_grad(grad, output)) return without_graph([&] { return ops::sigmoid_backward(grad, output); });
@@ -386,7 +467,7 @@ Tensor sigmoid_backward(const Tensor& grad, const Tensor& output) {
 
 Tensor tanh(const Tensor& input) {
   if (!needs_grad(input)) return without_graph([&] { return ops::tanh(input); });
-  return SavedActivation<TanhRule>::apply(input, 0.0, true);
+  return saved_activation<TanhRule>("torch_act::TanhBackward", input, 0.0, true);
 }
 Tensor tanh_backward(const Tensor& grad, const Tensor& output) {
   if (!needs_grad(grad, output)) return without_graph([&] { return ops::tanh_backward(grad, output); });
