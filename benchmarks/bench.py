@@ -15,6 +15,7 @@ import argparse
 import platform
 import statistics
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from torch_act import ACTIVATIONS
 import saved_memory  # benchmarks/saved_memory.py
 
 SIZES = {"4K": 4096, "256K": 262_144, "6M": 6_291_456, "16M": 16_777_216}
-PRELU_NCHW = (32, 64, 56, 56)
+# PReLU with 64 channel alphas: a ResNet stage's activation (6.4M elements),
+# and the same channels at 16M elements.
+PRELU_NCHW = {"NCHW 64ch 6M": (32, 64, 56, 56), "NCHW 64ch 16M": (32, 64, 128, 64)}
 
 
 @dataclass
@@ -38,11 +41,15 @@ class Case:
     per_channel: bool = False
 
 
-def cases():
-    for name in ACTIVATIONS:
+def cases(names=None, sizes=None):
+    for name in names or ACTIVATIONS:
         for label, n in SIZES.items():
-            yield Case(name, label, (n,))
-    yield Case("prelu", "NCHW 64ch", PRELU_NCHW, per_channel=True)
+            if sizes is None or label in sizes:
+                yield Case(name, label, (n,))
+    if names is None or "prelu" in names:
+        for label, shape in PRELU_NCHW.items():
+            if sizes is None or label.split()[-1] in sizes:
+                yield Case("prelu", label, shape, per_channel=True)
 
 
 def make_inputs(case, dtype):
@@ -135,9 +142,9 @@ def machine():
             f"Python {platform.python_version()}; {torch.get_num_threads()} threads available")
 
 
-def run(modes, dtypes, thread_counts, rounds, min_run_time, progress=True):
+def run(modes, dtypes, thread_counts, rounds, min_run_time, names=None, sizes=None, progress=True):
     rows = []
-    todo = [(c, d, m, t) for c in cases() for d in dtypes for m in modes for t in thread_counts]
+    todo = [(c, d, m, t) for c in cases(names, sizes) for d in dtypes for m in modes for t in thread_counts]
     try:
         from tqdm import tqdm
         todo_iter = tqdm(todo, unit="case", disable=not progress)
@@ -201,13 +208,23 @@ def main():
     parser.add_argument("--full", action="store_true", help="every mode, float32 and bfloat16, 1 and 2 threads")
     parser.add_argument("--rounds", type=int, default=5, help="alternated rounds per case (default 5)")
     parser.add_argument("--min-run-time", type=float, default=0.1, help="seconds per blocked_autorange")
+    parser.add_argument("--activations", help="comma-separated subset, e.g. relu,prelu (default: all)")
+    parser.add_argument("--sizes", help=f"comma-separated subset of {','.join(SIZES)} (default: all)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
     args = parser.parse_args()
+    names = args.activations.split(",") if args.activations else None
+    sizes = args.sizes.split(",") if args.sizes else None
+    for n in names or []:
+        if n not in ACTIVATIONS:
+            parser.error(f"--activations: unknown activation {n!r}; choose from {', '.join(ACTIVATIONS)}")
+    for z in sizes or []:
+        if z not in SIZES:
+            parser.error(f"--sizes: unknown size {z!r}; choose from {', '.join(SIZES)}")
     if args.full:
         modes, dtypes, threads = ["forward", "backward", "train"], [torch.float32, torch.bfloat16], [1, 2]
     else:
         modes, dtypes, threads = ["train"], [torch.float32], [2]
-    rows = run(modes, dtypes, threads, args.rounds, args.min_run_time)
+    rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes)
     text = table(rows)
     print(text)
     out = Path(args.out)
@@ -217,7 +234,7 @@ def main():
     out.write_text(
         "# torch_act benchmark results\n\n"
         f"Machine: {machine()}\n\n"
-        f"Command: `python benchmarks/bench.py{' --full' if args.full else ''} --rounds {args.rounds}`. "
+        f"Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`. "
         "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
         "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "
         "on a tensor of the same size (read + write).\n\n"
