@@ -208,6 +208,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="every mode, float32 and bfloat16, 1 and 2 threads")
     parser.add_argument("--rounds", type=int, default=5, help="alternated rounds per case (default 5)")
     parser.add_argument("--min-run-time", type=float, default=0.1, help="seconds per blocked_autorange")
+    parser.add_argument("--dtypes", help="comma-separated, e.g. float32,bfloat16 (default: float32; --full: both)")
     parser.add_argument("--activations", help="comma-separated subset, e.g. relu,prelu (default: all)")
     parser.add_argument("--sizes", help=f"comma-separated subset of {','.join(SIZES)} (default: all)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
@@ -224,6 +225,8 @@ def main():
         modes, dtypes, threads = ["forward", "backward", "train"], [torch.float32, torch.bfloat16], [1, 2]
     else:
         modes, dtypes, threads = ["train"], [torch.float32], [2]
+    if args.dtypes:
+        dtypes = [getattr(torch, d) for d in args.dtypes.split(",")]
     rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes)
     text = table(rows)
     print(text)

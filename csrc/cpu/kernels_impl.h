@@ -244,7 +244,7 @@ void prelu_backward(c10::ScalarType dtype, ChannelView view, const void* grad, c
     at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
         double* sums = partial + k * view.channels;
-        stage_blocks<scalar_t, 2, 1>(in, out, k * chunk, std::min(n, (k + 1) * chunk),
+        stage_blocks_in_opmath<scalar_t, 2, 1>(in, out, k * chunk, std::min(n, (k + 1) * chunk),
                                      [&](int64_t begin, int64_t len, auto i, auto o) {
           T a[kStageBlock], terms[kStageBlock];
           fill_alpha(view, alpha.data(), begin, len, a);

@@ -66,18 +66,64 @@ inline void store_fence() {
 #endif
 }
 
+// Vectors of the compute type T = opmath_t<S> loaded from and stored to
+// memory of type S. Half and bfloat16 convert on the fly in the AVX2 and
+// AVX-512 builds (one vector of floats per load: no staging buffers, one
+// pass over memory), with the same conversions Vectorized<S> uses.
+template <typename S>
+constexpr bool kDirectIo = std::is_same_v<S, opmath_t<S>> || kExplicitVectors;
+
+template <typename S>
+struct Io {
+  using T = opmath_t<S>;
+  using V = at::vec::Vectorized<T>;
+  static V load(const S* p) {
+    if constexpr (std::is_same_v<S, T>) {
+      return V::loadu(p);
+    } else {
+#if defined(CPU_CAPABILITY_AVX512)
+      __m512 o;
+      at::vec::cvt_to_fp32<S>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), o);
+      return o;
+#elif defined(CPU_CAPABILITY_AVX2)
+      __m256 o;
+      at::vec::cvt_to_fp32<S>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), o);
+      return o;
+#else
+      static_assert(!std::is_same_v<S, S>, "reduced types are staged in DEFAULT builds");
+#endif
+    }
+  }
+  static void put(V v, S* p, bool stream) {
+    if constexpr (std::is_same_v<S, T>) {
+      store(v, p, stream);
+    } else {
+#if defined(CPU_CAPABILITY_AVX512)
+      const __m256i r = std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), r);
+#elif defined(CPU_CAPABILITY_AVX2)
+      const __m128i r = std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), r);
+#endif
+    }
+  }
+};
+
 // Calls block(begin, length, inputs, outputs) for [begin, end) in blocks small
-// enough to stay in L1, pointers already advanced to each block; reduced
-// types are converted to float buffers of that size and back.
-template <typename scalar_t, size_t NIn, size_t NOut, typename Block>
+// enough to stay in L1, pointers already advanced to each block; without
+// direct I/O (reduced types in the DEFAULT build) they point to float
+// buffers of that size, converted from and back to memory.
+// stage_blocks_in_opmath always converts reduced types (for loops written
+// over T only).
+template <typename scalar_t, size_t NIn, size_t NOut, bool Direct = kDirectIo<scalar_t>, typename Block>
 void stage_blocks(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, NOut> out,
                   int64_t begin, int64_t end, const Block& block) {
   using T = opmath_t<scalar_t>;
-  std::array<const T*, NIn> i;
-  std::array<T*, NOut> o;
-  if constexpr (std::is_same_v<scalar_t, T>) {
+  if constexpr (Direct || std::is_same_v<scalar_t, T>) {
     // Blocks in L1 let a kernel that reads its input twice (mask bits, then
     // values) read memory once.
+    std::array<const scalar_t*, NIn> i;
+    std::array<scalar_t*, NOut> o;
     for (int64_t b = begin; b < end; b += kStageBlock) {
       for (size_t k = 0; k < NIn; ++k) i[k] = in[k] + b;
       for (size_t k = 0; k < NOut; ++k) o[k] = out[k] + b;
@@ -86,6 +132,8 @@ void stage_blocks(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, NOu
   } else {
     T in_buf[NIn][kStageBlock];
     T out_buf[NOut][kStageBlock];
+    std::array<const T*, NIn> i;
+    std::array<T*, NOut> o;
     for (size_t k = 0; k < NIn; ++k) i[k] = in_buf[k];
     for (size_t k = 0; k < NOut; ++k) o[k] = out_buf[k];
     for (int64_t b = begin; b < end; b += kStageBlock) {
@@ -97,12 +145,18 @@ void stage_blocks(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, NOu
   }
 }
 
+template <typename scalar_t, size_t NIn, size_t NOut, typename Block>
+void stage_blocks_in_opmath(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, NOut> out,
+                            int64_t begin, int64_t end, const Block& block) {
+  stage_blocks<scalar_t, NIn, NOut, false>(in, out, begin, end, block);
+}
+
 // Whether a loop over n elements should write its outputs with streaming
 // (non-temporal) stores: only when what it touches cannot stay in the
 // last-level cache anyway, where skipping the read-for-ownership of every
 // output line saves a third of the memory traffic; and only for outputs
-// aligned to a full vector (fresh tensors are 64-byte aligned). Reduced types
-// write through conversions and keep plain stores.
+// aligned to a full vector (fresh tensors are 64-byte aligned). Half and
+// bfloat16 keep plain stores.
 template <typename scalar_t, size_t NIn, size_t NOut>
 bool use_streaming_stores(const std::array<scalar_t*, NOut>& out, int64_t n) {
   if constexpr (!std::is_same_v<scalar_t, opmath_t<scalar_t>>) {
@@ -136,35 +190,40 @@ void for_each_block(std::array<const scalar_t*, NIn> in, std::array<scalar_t*, N
 // The functors below are taken by value: a local copy of an activation's
 // parameters cannot alias the output, which lets the compiler vectorize.
 
-// out[i] = f(a[i]); f takes T or Vectorized<T>. out may alias a.
-template <typename T, typename F>
-inline void map(const T* a, T* out, int64_t len, bool stream, F f) {
-  using V = at::vec::Vectorized<T>;
+// In the loops below S is the memory type and T = opmath_t<S> the compute
+// type; f takes T or Vectorized<T>.
+
+// out[i] = f(a[i]). out may alias a.
+template <typename S, typename F>
+inline void map(const S* a, S* out, int64_t len, bool stream, F f) {
+  using io = Io<S>;
+  using T = typename io::T;
+  constexpr int64_t L = io::V::size();
   int64_t i = 0;
   if constexpr (kExplicitVectors) {
     // Two independent vectors per step hide the latency of long math
     // (exp, tanh), as ATen's vectorized loops do.
-    for (; i + 2 * V::size() <= len; i += 2 * V::size()) {
-      const V r0 = f(V::loadu(a + i)), r1 = f(V::loadu(a + i + V::size()));
-      store(r0, out + i, stream);
-      store(r1, out + i + V::size(), stream);
+    for (; i + 2 * L <= len; i += 2 * L) {
+      const auto r0 = f(io::load(a + i)), r1 = f(io::load(a + i + L));
+      io::put(r0, out + i, stream);
+      io::put(r1, out + i + L, stream);
     }
-    for (; i + V::size() <= len; i += V::size()) store(f(V::loadu(a + i)), out + i, stream);
+    for (; i + L <= len; i += L) io::put(f(io::load(a + i)), out + i, stream);
   }
-  for (; i < len; ++i) out[i] = f(a[i]);
+  for (; i < len; ++i) out[i] = static_cast<S>(f(static_cast<T>(a[i])));
 }
 
-// out[i] = f(a[i], b[i]).
-template <typename T, typename F>
-inline void map2(const T* a, const T* b, T* out, int64_t len, bool stream, F f) {
-  using V = at::vec::Vectorized<T>;
+// out[i] = f(a[i], b[i]); a and out share a memory type, b may be T.
+template <typename S, typename B, typename F>
+inline void map2(const S* a, const B* b, S* out, int64_t len, bool stream, F f) {
+  using io = Io<S>;
+  using T = typename io::T;
+  constexpr int64_t L = io::V::size();
   int64_t i = 0;
   if constexpr (kExplicitVectors) {
-    for (; i + V::size() <= len; i += V::size()) {
-      store(f(V::loadu(a + i), V::loadu(b + i)), out + i, stream);
-    }
+    for (; i + L <= len; i += L) io::put(f(io::load(a + i), Io<B>::load(b + i)), out + i, stream);
   }
-  for (; i < len; ++i) out[i] = f(a[i], b[i]);
+  for (; i < len; ++i) out[i] = static_cast<S>(f(static_cast<T>(a[i]), static_cast<T>(b[i])));
 }
 
 // Bit k of a mask word is element k of its 64. Packing goes through one byte
@@ -222,19 +281,21 @@ at::vec::Vectorized<float> bit_lanes(uint64_t bits);
 // before it is overwritten). The last word's unused bits are zero so a mask's
 // bytes are fully determined. pred takes T (gives bool) or Vectorized<T>
 // (gives the comparison's lanes).
-template <typename T, typename Pred, typename F>
-inline void map_pack_bits(const T* x, T* out, int64_t len, uint64_t* words, bool stream, Pred pred,
+template <typename S, typename Pred, typename F>
+inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool stream, Pred pred,
                           F f) {
+  using io = Io<S>;
+  using T = typename io::T;
   int64_t w = 0;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
-    using V = at::vec::Vectorized<float>;
+    constexpr int64_t L = io::V::size();
     for (; (w + 1) * 64 <= len; ++w) {
       const int64_t base = w * 64;
       uint64_t word = 0;
-      for (int64_t j = 0; j < 64; j += V::size()) {
-        const V v = V::loadu(x + base + j);
+      for (int64_t j = 0; j < 64; j += L) {
+        const auto v = io::load(x + base + j);
         word |= lane_bits(pred(v)) << j;
-        store(f(v), out + base + j, stream);
+        io::put(f(v), out + base + j, stream);
       }
       words[w] = word;
     }
@@ -244,24 +305,26 @@ inline void map_pack_bits(const T* x, T* out, int64_t len, uint64_t* words, bool
     const int64_t base = w * 64;
     const int64_t m = std::min<int64_t>(64, len - base);
     if (m < 64) std::memset(flags, 0, sizeof(flags));
-    for (int64_t k = 0; k < m; ++k) flags[k] = pred(x[base + k]) ? 1 : 0;
+    for (int64_t k = 0; k < m; ++k) flags[k] = pred(static_cast<T>(x[base + k])) ? 1 : 0;
     words[w] = pack_flag_bytes(flags);
-    for (int64_t k = 0; k < m; ++k) out[base + k] = f(x[base + k]);
+    for (int64_t k = 0; k < m; ++k) out[base + k] = static_cast<S>(f(static_cast<T>(x[base + k])));
   }
 }
 
 // out[i] = f(g[i], bit i of words); f takes (T, bool) or (Vectorized<T>,
 // lanes all ones where the bit is set).
-template <typename T, typename F>
-inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len, bool stream, F f) {
+template <typename S, typename F>
+inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len, bool stream, F f) {
+  using io = Io<S>;
+  using T = typename io::T;
   int64_t w = 0;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
-    using V = at::vec::Vectorized<float>;
+    constexpr int64_t L = io::V::size();
     for (; (w + 1) * 64 <= len; ++w) {
       const int64_t base = w * 64;
       const uint64_t word = words[w];
-      for (int64_t j = 0; j < 64; j += V::size()) {
-        store(f(V::loadu(g + base + j), bit_lanes(word >> j)), out + base + j, stream);
+      for (int64_t j = 0; j < 64; j += L) {
+        io::put(f(io::load(g + base + j), bit_lanes(word >> j)), out + base + j, stream);
       }
     }
   }
@@ -270,7 +333,9 @@ inline void map_with_bits(const T* g, const uint64_t* words, T* out, int64_t len
     const int64_t base = w * 64;
     const int64_t m = std::min<int64_t>(64, len - base);
     unpack_flag_bytes(words[w], flags);
-    for (int64_t k = 0; k < m; ++k) out[base + k] = f(g[base + k], flags[k] != 0);
+    for (int64_t k = 0; k < m; ++k) {
+      out[base + k] = static_cast<S>(f(static_cast<T>(g[base + k]), flags[k] != 0));
+    }
   }
 }
 
