@@ -32,7 +32,7 @@ build: $(VENV)/.built
 # the parity tests also run with each table this CPU supports forced, and with
 # streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
 # are smaller than the size where they switch on by themselves).
-CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py
+CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py
 test: build
 	$(PY) -m pytest tests -q -ra
 	@for cap in default avx2 avx512; do \

@@ -12,6 +12,8 @@
 //   Input  - the forward input x
 #pragma once
 
+#include "vec_math.h"
+
 #include <ATen/cpu/vec/vec.h>
 #include <cmath>
 
@@ -76,7 +78,7 @@ struct Elu {
     return x <= T(0) ? std::expm1(x) * T(alpha) : x;
   }
   template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x, x.expm1() * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
+    return Vec<T>::blendv(x, expm1_nonpositive(x) * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
   }
   // Both select on "> 0" so that a NaN input gives a NaN gradient, as the
   // vectorized body of torch's elu_backward does (its scalar tail gives grad).
@@ -98,7 +100,7 @@ struct Elu {
 struct Sigmoid {
   template <typename T> T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
   template <typename T> Vec<T> forward(Vec<T> x) const {
-    return (Vec<T>(T(1)) + x.neg().exp()).reciprocal();
+    return math::sigmoid(x);
   }
   template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
@@ -109,7 +111,7 @@ struct Sigmoid {
 // Tanh: dy/dx = 1 - y^2.
 struct Tanh {
   template <typename T> T forward(T x) const { return std::tanh(x); }
-  template <typename T> Vec<T> forward(Vec<T> x) const { return x.tanh(); }
+  template <typename T> Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
   template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y * y);

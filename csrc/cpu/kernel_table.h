@@ -19,6 +19,12 @@ constexpr int64_t kGrainSize = 32768;
 // last-level cache on the machines this was tuned on.
 int64_t streaming_threshold_bytes();
 
+// Whether the first and last pages of [p, p + bytes) are in memory. A fresh
+// large allocation (glibc mmaps anything over 32 MiB) is not: each page is
+// zero-filled on first touch and then sits in cache, where plain stores are
+// cheaper than streaming ones.
+bool pages_resident(const void* p, int64_t bytes);
+
 // Which activation a kernel applies; `param` is its hyper-parameter
 // (LeakyReLU's slope, ELU's alpha; ignored by the others).
 enum class Kind : uint8_t { Relu, LeakyRelu, Elu, Sigmoid, Tanh };

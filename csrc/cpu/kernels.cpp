@@ -9,6 +9,9 @@
 #include <ATen/ops/zeros.h>
 #include <torch/library.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -66,6 +69,17 @@ int64_t streaming_threshold_bytes() {
     return static_cast<int64_t>(v);
   }();
   return bytes;
+}
+
+bool pages_resident(const void* p, int64_t bytes) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(p) & ~(page - 1);
+  const auto last = (reinterpret_cast<uintptr_t>(p) + bytes - 1) & ~(page - 1);
+  for (uintptr_t at : {first, last}) {
+    unsigned char resident = 0;
+    if (mincore(reinterpret_cast<void*>(at), page, &resident) != 0 || (resident & 1) == 0) return false;
+  }
+  return true;
 }
 
 namespace {

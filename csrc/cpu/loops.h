@@ -154,9 +154,9 @@ void stage_blocks_in_opmath(std::array<const scalar_t*, NIn> in, std::array<scal
 // Whether a loop over n elements should write its outputs with streaming
 // (non-temporal) stores: only when what it touches cannot stay in the
 // last-level cache anyway, where skipping the read-for-ownership of every
-// output line saves a third of the memory traffic; and only for outputs
-// aligned to a full vector (fresh tensors are 64-byte aligned). Half and
-// bfloat16 keep plain stores.
+// output line saves a third of the memory traffic; only for outputs aligned
+// to a full vector (fresh tensors are 64-byte aligned) whose pages are
+// already mapped (see pages_resident). Half and bfloat16 keep plain stores.
 template <typename scalar_t, size_t NIn, size_t NOut>
 bool use_streaming_stores(const std::array<scalar_t*, NOut>& out, int64_t n) {
   if constexpr (!std::is_same_v<scalar_t, opmath_t<scalar_t>>) {
@@ -165,6 +165,7 @@ bool use_streaming_stores(const std::array<scalar_t*, NOut>& out, int64_t n) {
     if (n * static_cast<int64_t>(sizeof(scalar_t) * (NIn + NOut)) < streaming_threshold_bytes()) return false;
     for (auto* p : out) {
       if (reinterpret_cast<uintptr_t>(p) % 64 != 0) return false;
+      if (!pages_resident(p, n * static_cast<int64_t>(sizeof(scalar_t)))) return false;
     }
     return true;
   }
