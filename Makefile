@@ -12,7 +12,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h') setup.py
 
-.PHONY: test cpp-test demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ test: build
 	  fi; \
 	done
 	$(MAKE) cpp-test
+
+# The DEFAULT kernels on an emulated CPU without AVX (needs Debian's qemu-user,
+# not part of `make test`): any AVX/AVX2/AVX-512 instruction leaking into the
+# DEFAULT path would stop this with SIGILL. QEMU_CPU=Haswell runs the AVX2 table.
+QEMU_CPU ?= Nehalem
+qemu-test: build
+	@command -v qemu-x86_64 >/dev/null || { echo "qemu-test needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
+	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
+	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(CAPABILITY_TESTS)
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

@@ -183,3 +183,33 @@ def test_convert_single_module_and_bad_argument():
     assert isinstance(torch_act.convert(nn.ReLU()), torch_act.ReLU)
     with pytest.raises(TypeError, match="expected 'model' to be an nn.Module"):
         torch_act.convert(lambda x: x)
+
+
+OUT_OF_PLACE = [(n, kw) for n, kw in VARIANTS if not kw.get("inplace")]
+
+
+@pytest.mark.parametrize("name,kwargs", OUT_OF_PLACE, ids=[variant_id(n, kw) for n, kw in OUT_OF_PLACE])
+def test_compiled_autograd_captures_our_backward_nodes(name, kwargs):
+    """Compiled autograd traces a backward graph holding torch_act's nodes (the
+    forward runs eagerly). In-place variants are left out: they record a C++
+    torch::autograd::Function that marks its input dirty, which compiled
+    autograd does not support for C++ Functions (an internal assert in torch)."""
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 6), make_module(name, kwargs, 6), nn.Linear(6, 3))
+    x = torch.randn(4, 6)
+    eager = outputs_and_grads(model, x)
+
+    model.zero_grad()
+    xr = x.clone().requires_grad_()
+    y = model(xr)
+    # torch 2.13's Dynamo does not trace Tensor.backward() by default; this is
+    # the context manager torch.compile's compiled-autograd mode enters.
+    from torch._dynamo import compiled_autograd
+    with compiled_autograd._enable(torch.compile(backend="aot_eager")):
+        y.square().sum().backward()
+    assert counters["compiled_autograd"]["captures"] >= 1
+    assert_all_close([y.detach(), xr.grad] + [p.grad.clone() for p in model.parameters()], eager)

@@ -22,6 +22,7 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
 #include <torch/csrc/autograd/saved_variable.h>
+#include <torch/csrc/dynamo/compiled_autograd.h>
 #include <torch/library.h>
 
 #include <mutex>
@@ -69,30 +70,75 @@ void check_inplace(const Tensor& input) {
 using torch::autograd::Node;
 using torch::autograd::SavedVariable;
 
-// `backward(grad, saved tensors)` returns one gradient per input.
+// `Backward` is a functor: backward(grad, saved tensors) returns one gradient
+// per input, and backward.collect(args) lists its scalar state for compiled
+// autograd, which traces apply() with the saved tensors swapped for proxies.
 template <typename Backward>
 struct ActivationBackward final : Node {
   ActivationBackward(const char* name, Backward backward)
       : name_(name), backward_(std::move(backward)) {}
   std::string name() const override { return name_; }
+  void save(const Tensor& t, bool is_output) {
+    saved_.emplace_back(t, is_output);
+    saved_is_output_.push_back(is_output);
+  }
   void release_variables() override {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& s : saved) s.reset_data();
+    for (auto& s : saved_) s.reset_data();
   }
   variable_list apply(variable_list&& grads) override {
     std::vector<Tensor> tensors;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& s : saved) tensors.push_back(s.unpack(getptr()));
+      for (auto& s : saved_) tensors.push_back(s.unpack(getptr()));
     }
     if (!grads[0].defined()) return variable_list(num_outputs());
     return backward_(grads[0], tensors);
   }
-  std::vector<SavedVariable> saved;
+  void compiled_args(torch::dynamo::autograd::CompiledNodeArgs& args) const override {
+    args.collect(std::string(name_));
+    for (size_t i = 0; i < saved_.size(); ++i) args.collect(saved_[i], saved_is_output_[i]);
+    backward_.collect(args);
+  }
+  // Under compiled autograd the backward is one opaque call in the traced
+  // graph, as for CppNode: the saved tensors (swapped for proxies) and the
+  // functor's state go in as IValues, `functional` rebuilds the functor.
+  variable_list apply_with_saved(const variable_list& grads,
+                                 torch::dynamo::autograd::SwapSavedVariables& swap) override {
+    namespace ca = torch::dynamo::autograd;
+    for (auto& s : saved_) swap.before(s);
+    variable_list tensors;
+    for (auto& s : saved_) tensors.push_back(s.unpack(getptr()));
+    ca::PackedArgs packed;
+    packed.pack(tensors);
+    backward_.pack(packed);
+    const auto& args = packed.vec();
+    std::vector<at::TypePtr> schema;
+    for (const auto& arg : args) schema.push_back(arg.isTensor() ? at::TensorType::get() : arg.type());
+    const auto& py = ca::getPyCompilerInterface();
+    // Bound afresh on every call under a counted name, as CppNode is: nodes of
+    // one kind can differ in their packed state's schema.
+    const auto fn = py->bind_function(swap.get_py_compiler(), name_, &functional, schema,
+                                      /*is_custom_function=*/true, /*is_traceable=*/true);
+    auto output_metadata =
+        ca::IValuePacker<std::vector<std::optional<torch::autograd::InputMetadata>>>::pack(
+            ca::get_input_metadata(next_edges()));
+    auto results = py->call_function(swap.get_py_compiler(), "apply_functional", fn, grads, args,
+                                     output_metadata);
+    for (auto& s : saved_) swap.after(s);
+    return results;
+  }
+  static variable_list functional(const variable_list& grads, const std::vector<c10::IValue>& args) {
+    torch::dynamo::autograd::PackedArgs packed(args);
+    const auto tensors = packed.unpack<variable_list>();
+    return Backward::unpack(packed)(grads[0], tensors);
+  }
 
  private:
   const char* name_;
   Backward backward_;
+  std::vector<SavedVariable> saved_;
+  std::vector<bool> saved_is_output_;
 };
 
 // Recent torch holds autograd nodes in c10::intrusive_ptr, older releases
@@ -114,7 +160,7 @@ template <typename NodePtr, typename... Inputs>
 Tensor record(const NodePtr& node, const Tensor& output, bool save_output, const Inputs&... inputs) {
   node->set_next_edges(torch::autograd::collect_next_edges(inputs...));
   torch::autograd::set_history(output, node);
-  if (save_output) node->saved.emplace_back(output, /*is_output=*/true);
+  if (save_output) node->save(output, /*is_output=*/true);
   return output;
 }
 
@@ -334,18 +380,35 @@ struct PreluBackward : Function<PreluBackward> {
 
 // --- autograd kernels, one per op -----------------------------------------------
 
+struct MaskGrad {
+  std::vector<int64_t> order;
+  std::optional<double> slope;
+  variable_list operator()(const Tensor& grad, const std::vector<Tensor>& saved) const {
+    return {mask_backward_op(grad, saved[0], order, slope)};
+  }
+  void collect(torch::dynamo::autograd::CompiledNodeArgs& args) const {
+    args.collect(order);
+    args.collect(slope);
+  }
+  void pack(torch::dynamo::autograd::PackedArgs& p) const {
+    p.pack(order);
+    p.pack(slope);
+  }
+  static MaskGrad unpack(torch::dynamo::autograd::PackedArgs& p) {
+    auto order = p.unpack<std::vector<int64_t>>();
+    return {std::move(order), p.unpack<std::optional<double>>()};
+  }
+};
+
 Tensor mask_activation(const Tensor& input, std::optional<double> slope) {
   Tensor output, mask;
   {
     at::AutoDispatchBelowADInplaceOrView guard;
     std::tie(output, mask) = slope ? ops::leaky_relu_forward(input, *slope) : ops::relu_forward(input);
   }
-  auto node = make_backward_node(
-      slope ? "torch_act::LeakyReluBackward" : "torch_act::ReluBackward",
-      [order = dim_order_of(output), slope](const Tensor& grad, const std::vector<Tensor>& saved) {
-        return variable_list{mask_backward_op(grad, saved[0], order, slope)};
-      });
-  node->saved.emplace_back(mask, /*is_output=*/false);
+  auto node = make_backward_node(slope ? "torch_act::LeakyReluBackward" : "torch_act::ReluBackward",
+                                 MaskGrad{dim_order_of(output), slope});
+  node->save(mask, /*is_output=*/false);
   return record(node, output, /*save_output=*/false, input);
 }
 
@@ -396,6 +459,16 @@ Tensor leaky_relu_backward(const Tensor& grad, const Tensor& mask, at::IntArrayR
   return MaskBackward::apply(grad, mask, order.vec(), slope);
 }
 
+struct PreluGrad {
+  variable_list operator()(const Tensor& grad, const std::vector<Tensor>& saved) const {
+    auto [grad_input, grad_weight] = ops::prelu_backward(grad, saved[0], saved[1]);
+    return {grad_input, grad_weight};
+  }
+  void collect(torch::dynamo::autograd::CompiledNodeArgs&) const {}
+  void pack(torch::dynamo::autograd::PackedArgs&) const {}
+  static PreluGrad unpack(torch::dynamo::autograd::PackedArgs&) { return {}; }
+};
+
 Tensor prelu(const Tensor& input, const Tensor& weight) {
   if (!needs_grad(input, weight)) return without_graph([&] { return ops::prelu(input, weight); });
   Tensor output;
@@ -403,13 +476,9 @@ Tensor prelu(const Tensor& input, const Tensor& weight) {
     at::AutoDispatchBelowADInplaceOrView guard;
     output = ops::prelu(input, weight);
   }
-  auto node = make_backward_node("torch_act::PreluBackward",
-                                 [](const Tensor& grad, const std::vector<Tensor>& saved) {
-    auto [grad_input, grad_weight] = ops::prelu_backward(grad, saved[0], saved[1]);
-    return variable_list{grad_input, grad_weight};
-  });
-  node->saved.emplace_back(input, /*is_output=*/false);
-  node->saved.emplace_back(weight, /*is_output=*/false);
+  auto node = make_backward_node("torch_act::PreluBackward", PreluGrad{});
+  node->save(input, /*is_output=*/false);
+  node->save(weight, /*is_output=*/false);
   return record(node, output, /*save_output=*/false, input, weight);
 }
 TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight) {
@@ -420,6 +489,27 @@ TensorPair prelu_backward(const Tensor& grad, const Tensor& input, const Tensor&
   return {out[0], out[1]};
 }
 
+template <typename Rule>
+struct SavedGrad {
+  double param;
+  bool save_output;
+  variable_list operator()(const Tensor& grad, const std::vector<Tensor>& saved) const {
+    return {Rule::backward(grad, saved[0], param, save_output)};
+  }
+  void collect(torch::dynamo::autograd::CompiledNodeArgs& args) const {
+    args.collect(param);
+    args.collect(save_output);
+  }
+  void pack(torch::dynamo::autograd::PackedArgs& p) const {
+    p.pack(param);
+    p.pack(save_output);
+  }
+  static SavedGrad unpack(torch::dynamo::autograd::PackedArgs& p) {
+    const double param = p.unpack<double>();
+    return {param, p.unpack<bool>()};
+  }
+};
+
 // ELU (alpha >= 0), Sigmoid, Tanh save the output; ELU with alpha < 0 the input.
 template <typename Rule>
 Tensor saved_activation(const char* name, const Tensor& input, double param, bool save_output) {
@@ -428,11 +518,8 @@ Tensor saved_activation(const char* name, const Tensor& input, double param, boo
     at::AutoDispatchBelowADInplaceOrView guard;
     output = Rule::forward(input, param);
   }
-  auto node = make_backward_node(name, [param, save_output](const Tensor& grad,
-                                                            const std::vector<Tensor>& saved) {
-    return variable_list{Rule::backward(grad, saved[0], param, save_output)};
-  });
-  if (!save_output) node->saved.emplace_back(input, /*is_output=*/false);
+  auto node = make_backward_node(name, SavedGrad<Rule>{param, save_output});
+  if (!save_output) node->save(input, /*is_output=*/false);
   return record(node, output, save_output, input);
 }
 
