@@ -3,7 +3,8 @@ measured side by side in one process, placed against a plain copy (the
 memory-bandwidth limit).
 
     make bench          # train step, float32, 2 threads, every size -> benchmarks/RESULTS.md + PNG
-    make bench-full     # forward / backward / train step x float32, bfloat16 x 1, 2 threads
+    make bench-full     # forward / backward / train step x float32, bfloat16 x 1, 2 threads,
+                        # plus the RSS cross-check, deep-MLP peak memory and the compiled MLP
     python benchmarks/bench.py --help
 
 Method (the VMs are shared and noisy): for each case the contenders run in
@@ -25,6 +26,8 @@ from torch.utils import benchmark
 import torch_act
 from torch_act import ACTIVATIONS
 
+import compiled_mlp  # benchmarks/compiled_mlp.py
+import peak_memory  # benchmarks/peak_memory.py
 import saved_memory  # benchmarks/saved_memory.py
 
 SIZES = {"4K": 4096, "256K": 262_144, "6M": 6_291_456, "16M": 16_777_216}
@@ -234,6 +237,14 @@ def main():
     png = out.with_suffix(".png")
     chart([r for r in rows if r["mode"] == "train" and r["dtype"] == "float32" and r["threads"] == max(threads)],
           png)
+    sections = [f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
+    if args.full:
+        print("\nmemory: RSS cross-check, deep-MLP peak; then the compiled MLP")
+        sections[0] += "\n\n" + saved_memory.table(saved_memory.rss_rows(), rss=True)
+        sections.append("## Peak memory of a training step\n\n" + peak_memory.table(peak_memory.measure()))
+        compiled = [compiled_mlp.measure(n, args.rounds, max(threads), args.min_run_time) for n in ACTIVATIONS]
+        sections.append("## Under torch.compile\n\n" + compiled_mlp.table(compiled, max(threads)) + "\n\n"
+                        + compiled_mlp.WHY)
     out.write_text(
         "# torch_act benchmark results\n\n"
         f"Machine: {machine()}\n\n"
@@ -241,8 +252,7 @@ def main():
         "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
         "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "
         "on a tensor of the same size (read + write).\n\n"
-        f"![ratios]({png.name})\n\n{text}\n\n## Memory saved for backward\n\n"
-        f"{saved_memory.table(saved_memory.measure())}\n")
+        f"![ratios]({png.name})\n\n{text}\n\n" + "\n\n".join(sections) + "\n")
     print(f"\nwrote {out} and {png}")
 
 
