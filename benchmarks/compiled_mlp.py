@@ -55,6 +55,9 @@ def best(step, threads, min_run_time):
 
 def measure(name, rounds, threads, min_run_time):
     entry = ACTIVATIONS[name]
+    # Every model compiles the same Sequential.forward; past Dynamo's
+    # recompile limit (8) further models would silently run eagerly.
+    torch._dynamo.reset()
     x = torch.randn(BATCH, WIDTH)
     steps = {}
     for side, torch_side in (("torch.nn", True), ("torch_act", False)):

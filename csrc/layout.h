@@ -9,6 +9,8 @@
 // lay out grad_input to match the bits.
 #pragma once
 
+#include "checks.h"
+
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
@@ -53,12 +55,13 @@ inline std::vector<int64_t> identity_dim_order(int64_t ndim) {
 
 inline void check_dim_order(at::IntArrayRef order, int64_t ndim, std::string_view op) {
   TORCH_CHECK(static_cast<int64_t>(order.size()) == ndim, "torch_act.", op,
-              ": expected 'dim_order' to have one entry per dimension of 'grad_output' (", ndim,
-              "), but got ", order.size());
+              ": expected 'dim_order' to have one entry per dimension of 'grad_output' (",
+              std::to_string(ndim), "), but got ", std::to_string(order.size()));
   std::vector<bool> seen(ndim, false);
   for (int64_t d : order) {
     TORCH_CHECK(d >= 0 && d < ndim && !seen[d], "torch_act.", op,
-                ": expected 'dim_order' to be a permutation of 0..", ndim - 1, ", but got ", order);
+                ": expected 'dim_order' to be a permutation of 0..", std::to_string(ndim - 1), ", but got ",
+                int_list_str(order));
     seen[d] = true;
   }
 }
