@@ -229,7 +229,11 @@ def main():
     else:
         modes, dtypes, threads = ["train"], [torch.float32], [2]
     if args.dtypes:
-        dtypes = [getattr(torch, d) for d in args.dtypes.split(",")]
+        dtypes = []
+        for d in args.dtypes.split(","):
+            if not isinstance(getattr(torch, d, None), torch.dtype) or not getattr(torch, d).is_floating_point:
+                parser.error(f"--dtypes: {d!r} is not a floating-point torch dtype (e.g. float32, bfloat16)")
+            dtypes.append(getattr(torch, d))
     rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes)
     text = table(rows)
     print(text)

@@ -15,6 +15,7 @@ activations, in a child process whose malloc maps every block of 64 KB or
 more straight from the kernel (MALLOC_MMAP_THRESHOLD_), so freed memory
 leaves the RSS at once and what stays resident is what autograd keeps.
 """
+import json
 import os
 import subprocess
 import sys
@@ -94,7 +95,6 @@ def rss_rows():
     code = "import json, saved_memory; print(json.dumps(saved_memory.measure(rss=True)))"
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.abspath(__file__)), check=True)
-    import json
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

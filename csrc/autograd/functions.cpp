@@ -27,6 +27,7 @@
 
 #include <mutex>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 
 namespace torch_act::autograd {
@@ -71,8 +72,8 @@ using torch::autograd::Node;
 using torch::autograd::SavedVariable;
 
 // `Backward` is a functor: backward(grad, saved tensors) returns one gradient
-// per input, and backward.collect(args) lists its scalar state for compiled
-// autograd, which traces apply() with the saved tensors swapped for proxies.
+// per input, and backward.fields() ties its scalar state, which compiled
+// autograd keys its cache on and passes to `functional` below.
 template <typename Backward>
 struct ActivationBackward final : Node {
   ActivationBackward(const char* name, Backward backward)
@@ -98,7 +99,7 @@ struct ActivationBackward final : Node {
   void compiled_args(torch::dynamo::autograd::CompiledNodeArgs& args) const override {
     args.collect(std::string(name_));
     for (size_t i = 0; i < saved_.size(); ++i) args.collect(saved_[i], saved_is_output_[i]);
-    backward_.collect(args);
+    std::apply([&](const auto&... field) { (args.collect(field), ...); }, backward_.fields());
   }
   // Under compiled autograd the backward is one opaque call in the traced
   // graph, as for CppNode: the saved tensors (swapped for proxies) and the
@@ -111,7 +112,7 @@ struct ActivationBackward final : Node {
     for (auto& s : saved_) tensors.push_back(s.unpack(getptr()));
     ca::PackedArgs packed;
     packed.pack(tensors);
-    backward_.pack(packed);
+    std::apply([&](const auto&... field) { (packed.pack(field), ...); }, backward_.fields());
     const auto& args = packed.vec();
     std::vector<at::TypePtr> schema;
     for (const auto& arg : args) schema.push_back(arg.isTensor() ? at::TensorType::get() : arg.type());
@@ -131,7 +132,10 @@ struct ActivationBackward final : Node {
   static variable_list functional(const variable_list& grads, const std::vector<c10::IValue>& args) {
     torch::dynamo::autograd::PackedArgs packed(args);
     const auto tensors = packed.unpack<variable_list>();
-    return Backward::unpack(packed)(grads[0], tensors);
+    Backward backward;
+    std::apply([&](auto&... field) { ((field = packed.unpack<std::decay_t<decltype(field)>>()), ...); },
+               backward.fields());
+    return backward(grads[0], tensors);
   }
 
  private:
@@ -386,18 +390,8 @@ struct MaskGrad {
   variable_list operator()(const Tensor& grad, const std::vector<Tensor>& saved) const {
     return {mask_backward_op(grad, saved[0], order, slope)};
   }
-  void collect(torch::dynamo::autograd::CompiledNodeArgs& args) const {
-    args.collect(order);
-    args.collect(slope);
-  }
-  void pack(torch::dynamo::autograd::PackedArgs& p) const {
-    p.pack(order);
-    p.pack(slope);
-  }
-  static MaskGrad unpack(torch::dynamo::autograd::PackedArgs& p) {
-    auto order = p.unpack<std::vector<int64_t>>();
-    return {std::move(order), p.unpack<std::optional<double>>()};
-  }
+  auto fields() const { return std::tie(order, slope); }
+  auto fields() { return std::tie(order, slope); }
 };
 
 Tensor mask_activation(const Tensor& input, std::optional<double> slope) {
@@ -464,9 +458,8 @@ struct PreluGrad {
     auto [grad_input, grad_weight] = ops::prelu_backward(grad, saved[0], saved[1]);
     return {grad_input, grad_weight};
   }
-  void collect(torch::dynamo::autograd::CompiledNodeArgs&) const {}
-  void pack(torch::dynamo::autograd::PackedArgs&) const {}
-  static PreluGrad unpack(torch::dynamo::autograd::PackedArgs&) { return {}; }
+  auto fields() const { return std::tuple<>(); }
+  auto fields() { return std::tuple<>(); }
 };
 
 Tensor prelu(const Tensor& input, const Tensor& weight) {
@@ -496,18 +489,8 @@ struct SavedGrad {
   variable_list operator()(const Tensor& grad, const std::vector<Tensor>& saved) const {
     return {Rule::backward(grad, saved[0], param, save_output)};
   }
-  void collect(torch::dynamo::autograd::CompiledNodeArgs& args) const {
-    args.collect(param);
-    args.collect(save_output);
-  }
-  void pack(torch::dynamo::autograd::PackedArgs& p) const {
-    p.pack(param);
-    p.pack(save_output);
-  }
-  static SavedGrad unpack(torch::dynamo::autograd::PackedArgs& p) {
-    const double param = p.unpack<double>();
-    return {param, p.unpack<bool>()};
-  }
+  auto fields() const { return std::tie(param, save_output); }
+  auto fields() { return std::tie(param, save_output); }
 };
 
 // ELU (alpha >= 0), Sigmoid, Tanh save the output; ELU with alpha < 0 the input.
