@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION := 2.13.0
 export MAX_JOBS ?= 2
 
-SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h') setup.py
+SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h') setup.py
 
 .PHONY: test cpp-test qemu-test demo bench bench-full build clean
 
@@ -78,5 +78,6 @@ bench: build $(VENV)/.demo-deps-installed
 bench-full: build $(VENV)/.demo-deps-installed
 	$(PY) benchmarks/bench.py --full
 
+# Build outputs only; the virtualenv stays (rm -rf .venv for a fresh start).
 clean:
-	rm -rf build *.egg-info torch_act/_C*.so torch_act/_build_info.py $(VENV)/.built
+	rm -rf build *.egg-info torch_act/lib torch_act/_build_info.py $(VENV)/.built

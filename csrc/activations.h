@@ -1,21 +1,29 @@
-// The math of every activation, written once.
+// The math of every activation, written once: one struct per line of
+// torch_act/include/torch_act/activation_list.h, deriving from its params::
+// struct (name and hyper-parameters, csrc/declarations.h).
 //
-// Each struct gives the function f and its derivative in the form backward
-// needs, as a scalar lambda and as an at::vec::Vectorized lambda over the
-// "opmath" type T (float for float/half/bfloat16, double for double), exactly
-// as ATen's native/cpu/Activation.cpp does, so results match torch.nn bit for
-// bit where the formulas are exact.
-//
-// What backward reads is fixed per activation (docs/ARCHITECTURE.md):
-//   Mask   - one bit per element, set where the derivative is the identity
-//   Output - the forward result y
-//   Input  - the forward input x
+// Each struct says what its backward keeps (`keeps`, a family of
+// declarations.h) and gives, over the "opmath" type T (float for
+// float/half/bfloat16, double for double):
+//   forward(x)                         f, as a scalar and an at::vec::Vectorized overload
+//   family Mask:    mask_bit(x), backward(grad, bit)      the bit and grad * f' from it
+//   family Output:  backward_from_output(grad, y)         grad * f' from the output
+//   family Input:   backward_from_input(grad, x)          grad * f' from the input
+//   and double_backward_from_*(gg, g, saved): d(backward)/d(saved) times gg,
+//   in ATen ops (a template over the tensor type, instantiated by autograd only).
+// Comparisons and products by a hyper-parameter are exact and match
+// torch.nn bit for bit; exp-family functions use vec_math.h in the AVX2 and
+// AVX-512 builds (within 3 ulp, tests/test_vec_math.py) and ATen's elsewhere.
 #pragma once
 
+#include "declarations.h"
 #include "vec_math.h"
 
 #include <ATen/cpu/vec/vec.h>
+
 #include <cmath>
+#include <tuple>
+#include <type_traits>
 
 // Compiled once per CPU capability (cpu/capability_*.cpp): each build lives in
 // a namespace of its own, like ATen's vector code, so the linker never mixes them.
@@ -23,19 +31,19 @@
 #define CPU_CAPABILITY DEFAULT
 #endif
 
-namespace torch_act::math {
+namespace torch_act::act {
 inline namespace CPU_CAPABILITY {
 
 template <typename T>
 using Vec = at::vec::Vectorized<T>;
 
-// Each struct holds its hyper-parameters as double and converts them to T
-// where used: reduced types then apply them as float and float64 as double,
-// as ATen does. Overloads on T and Vec<T> let one generic lambda serve both.
+// Hyper-parameters are doubles converted to T where used: reduced types then
+// apply them as float and float64 as double, as ATen does.
 
 // ReLU: y = max(x, 0), NaN propagates. The mask bit is !(x <= 0) so that the
 // gradient at NaN is grad, as torch's threshold_backward(grad, result, 0).
-struct Relu {
+struct ReLU : params::relu {
+  static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> T forward(T x) const { return x <= T(0) ? T(0) : x; }
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x, Vec<T>(T(0)), x <= Vec<T>(T(0)));
@@ -51,8 +59,8 @@ struct Relu {
 
 // LeakyReLU: y = x > 0 ? x : slope * x. Gradient grad * slope on the negative
 // side (a product, so -inf * 0 is NaN exactly as in torch).
-struct LeakyRelu {
-  double negative_slope;
+struct LeakyReLU : params::leaky_relu {
+  static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> T forward(T x) const { return x > T(0) ? x : x * T(negative_slope); }
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x * Vec<T>(T(negative_slope)), x, x > Vec<T>(T(0)));
@@ -70,15 +78,15 @@ struct LeakyRelu {
 
 // ELU (scale = input_scale = 1): y = x <= 0 ? alpha * expm1(x) : x.
 // For alpha >= 0, y <= 0 exactly where x <= 0, so the derivative follows
-// from the output: grad * (y + alpha). For alpha < 0 it needs the input.
-struct Elu {
-  double alpha;
-  bool backward_uses_output() const { return alpha >= 0; }
+// from the output: grad * (y + alpha), no exp. For alpha < 0 it needs the input.
+struct ELU : params::elu {
+  static constexpr Keeps keeps = Keeps::OutputOrInput;
+  bool saves_output() const { return alpha >= 0; }
   template <typename T> T forward(T x) const {
     return x <= T(0) ? std::expm1(x) * T(alpha) : x;
   }
   template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x, expm1_nonpositive(x) * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
+    return Vec<T>::blendv(x, math::expm1_nonpositive(x) * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
   }
   // Both select on "> 0" so that a NaN input gives a NaN gradient, as the
   // vectorized body of torch's elu_backward does (its scalar tail gives grad).
@@ -94,33 +102,50 @@ struct Elu {
   template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
     return Vec<T>::blendv(grad * Vec<T>(T(alpha)) * x.exp(), grad, x > Vec<T>(T(0)));
   }
+  template <typename Tensor>
+  Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
+    return (gg * g).masked_fill(y > 0, 0);
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    return (gg * g * alpha * x.exp()).masked_fill(x > 0, 0);
+  }
 };
 
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
-struct Sigmoid {
+struct Sigmoid : params::sigmoid {
+  static constexpr Keeps keeps = Keeps::Output;
   template <typename T> T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
-  template <typename T> Vec<T> forward(Vec<T> x) const {
-    return math::sigmoid(x);
-  }
+  template <typename T> Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
   template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y) * y;
   }
+  template <typename Tensor>
+  Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
+    return gg * g * (1 - 2 * y);
+  }
 };
 
 // Tanh: dy/dx = 1 - y^2.
-struct Tanh {
+struct Tanh : params::tanh {
+  static constexpr Keeps keeps = Keeps::Output;
   template <typename T> T forward(T x) const { return std::tanh(x); }
   template <typename T> Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
   template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y * y);
   }
+  template <typename Tensor>
+  Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
+    return -2 * gg * g * y;
+  }
 };
 
 // PReLU: LeakyReLU with a learned slope per channel (dim 1).
 // d/dx = x > 0 ? 1 : alpha_c;  d/dalpha_c = sum over channel c of (x > 0 ? 0 : x * grad).
-struct Prelu {
+struct PReLU : params::prelu {
+  static constexpr Keeps keeps = Keeps::InputAndWeight;
   template <typename T> static T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
   template <typename T> static Vec<T> forward(Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * x, x, x > Vec<T>(T(0)));
@@ -133,7 +158,25 @@ struct Prelu {
   template <typename T> static Vec<T> grad_alpha_term(Vec<T> grad, Vec<T> x) {
     return Vec<T>::blendv(x * grad, Vec<T>(T(0)), x > Vec<T>(T(0)));
   }
+  // Backward of (grad_input, grad_alpha) = prelu_backward(g, x, alpha), given
+  // their gradients gg_input and gg_alpha (broadcast like alpha): the
+  // gradients of g, x and alpha (the last elementwise, to be summed per
+  // channel). NaN counts as negative, as in forward.
+  template <typename Tensor>
+  static std::tuple<Tensor, Tensor, Tensor> double_backward(const Tensor& gg_input, const Tensor& gg_alpha,
+                                                            const Tensor& g, const Tensor& x,
+                                                            const Tensor& alpha) {
+    const Tensor positive = x > 0;
+    return {(gg_input * alpha + gg_alpha * x).where(positive.logical_not(), gg_input),
+            (gg_alpha * g).masked_fill(positive, 0), (gg_input * g).masked_fill(positive, 0)};
+  }
 };
 
+// The math structs, in the order of activation_list.h.
+#define TORCH_ACT_COMMA_STRUCT(op, Struct, ...) , Struct
+using Elementwise = detail::DropFirst<void TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
+using Weighted = detail::DropFirst<void TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
+#undef TORCH_ACT_COMMA_STRUCT
+
 }  // namespace CPU_CAPABILITY
-}  // namespace torch_act::math
+}  // namespace torch_act::act

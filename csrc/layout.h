@@ -53,7 +53,7 @@ inline std::vector<int64_t> identity_dim_order(int64_t ndim) {
   return order;
 }
 
-inline void check_dim_order(at::IntArrayRef order, int64_t ndim, std::string_view op) {
+inline void check_dim_order(at::IntArrayRef order, int64_t ndim, OpName op) {
   TORCH_CHECK(static_cast<int64_t>(order.size()) == ndim, "torch_act.", op,
               ": expected 'dim_order' to have one entry per dimension of 'grad_output' (",
               std::to_string(ndim), "), but got ", std::to_string(order.size()));
@@ -64,6 +64,13 @@ inline void check_dim_order(at::IntArrayRef order, int64_t ndim, std::string_vie
                 int_list_str(order));
     seen[d] = true;
   }
+}
+
+// The memory order of the bits a mask op writes for `input`: its own when it
+// is dense; a non-dense input is worked on as a contiguous copy, so row-major.
+// Every backend's kernels follow it, and autograd records it for backward.
+inline std::vector<int64_t> mask_bit_order(const at::Tensor& input) {
+  return input.is_non_overlapping_and_dense() ? dim_order_of(input) : identity_dim_order(input.dim());
 }
 
 inline bool is_identity_order(at::IntArrayRef order) {

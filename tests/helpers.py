@@ -10,7 +10,7 @@ FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 
 # Activations whose math is exact (comparisons and products by the slope):
 # they must match torch bit for bit, values and gradients.
-EXACT = {"relu", "leaky_relu", "prelu"}
+EXACT = {name for name, a in ACTIVATIONS.items() if a.exact}
 
 
 def variant_id(name, kwargs):

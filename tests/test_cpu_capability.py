@@ -14,7 +14,10 @@ CAPABILITIES = {"default": "DEFAULT", "avx2": "AVX2", "avx512": "AVX512"}
 
 
 def run_python(code, capability, **env_vars):
-    env = dict(os.environ, TORCH_ACT_CPU_CAPABILITY=capability, **env_vars)
+    env = {k: v for k, v in os.environ.items() if k not in ("TORCH_ACT_CPU_CAPABILITY", "ATEN_CPU_CAPABILITY")}
+    if capability is not None:
+        env["TORCH_ACT_CPU_CAPABILITY"] = capability
+    env.update(env_vars)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
@@ -36,6 +39,20 @@ def test_forcing_selects_the_table_and_bad_names_are_refused():
         assert run_python(code, c).stdout.strip() == CAPABILITIES[c]
     bad = run_python(code, "sse9")
     assert bad.returncode != 0 and "must be default, avx2 or avx512" in bad.stderr
+
+
+def test_follows_atens_capability_unless_forced():
+    """PyTorch's ATEN_CPU_CAPABILITY picks the table too (capped at what this
+    CPU runs; values that are not ours are ignored); TORCH_ACT_CPU_CAPABILITY wins."""
+    code = "import torch, torch_act; print(torch.ops.torch_act.cpu_capability())"
+    ok = supported()
+    widest = CAPABILITIES[ok[-1]]
+    for aten in CAPABILITIES:
+        expected = CAPABILITIES[aten] if aten in ok else widest
+        assert run_python(code, None, ATEN_CPU_CAPABILITY=aten).stdout.strip() == expected, aten
+    assert run_python(code, None, ATEN_CPU_CAPABILITY="zvector").stdout.strip() == widest
+    assert run_python(code, None).stdout.strip() == widest
+    assert run_python(code, "default", ATEN_CPU_CAPABILITY=ok[-1]).stdout.strip() == "DEFAULT"
 
 
 SCRIPT = """

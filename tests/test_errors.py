@@ -65,7 +65,7 @@ def test_backward_ops_check_their_arguments():
     with pytest.raises(RuntimeError, match=r"expected 'grad_output' to have the shape of 'output'"):
         ops.sigmoid_backward(torch.randn(3), torch.randn(4))
     with pytest.raises(RuntimeError, match=r"expected 'grad_output' to have the dtype of 'saved'"):
-        ops.elu_backward(torch.randn(3).double(), torch.randn(3), 1.0, True)
+        ops.elu_backward(torch.randn(3).double(), torch.randn(3), 1.0)
 
 
 def test_meta_kernels_check_like_cpu():
@@ -73,3 +73,69 @@ def test_meta_kernels_check_like_cpu():
         torch.ops.torch_act.relu(torch.empty(3, dtype=torch.int64, device="meta"))
     with pytest.raises(RuntimeError, match="expected 'weight' to hold 1 element"):
         torch.ops.torch_act.prelu(torch.empty(2, 3, device="meta"), torch.empty(2, device="meta"))
+
+
+def overlapping_views():
+    """Views in which several elements share one memory location."""
+    return {
+        "expanded": lambda device: torch.zeros(1, 3, device=device).expand(2, 3),
+        "as_strided_repeats": lambda device: torch.zeros(10, device=device).as_strided((3, 3), (1, 1)),
+        "as_strided_rows_overlap": lambda device: torch.zeros(12, device=device).as_strided((2, 3), (2, 1)),
+    }
+
+
+INPLACE_NAMES = [name for name, a in ACTIVATIONS.items() if a.has_inplace]
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("view", list(overlapping_views()))
+@pytest.mark.parametrize("name", INPLACE_NAMES)
+def test_inplace_on_memory_overlapping_itself_is_refused_before_any_write(name, view, device):
+    """torch.nn refuses an expand()ed input in place too (and silently computes
+    on some as_strided views); torch_act refuses all before touching memory."""
+    entry = ACTIVATIONS[name]
+    x = overlapping_views()[view](device)
+    if device == "cpu":
+        x._base.copy_(torch.linspace(-3, 3, x._base.numel()))
+    before = x._base.clone()
+    message = rf"torch_act\.{name}_: expected 'input' to have one memory location per element"
+    with pytest.raises(RuntimeError, match=message):
+        entry.function(x, inplace=True)
+    ops = torch.ops.torch_act
+    if entry.keeps == "mask":
+        with pytest.raises(RuntimeError, match=rf"torch_act\.{name}_forward_: expected 'input' to have one"):
+            getattr(ops, name + "_forward_")(x)
+    if device == "cpu":
+        assert torch.equal(x._base, before)
+
+
+def test_inplace_on_strided_view_without_overlap_is_computed():
+    """Strides ATen cannot classify, but whose elements are all distinct."""
+    base = torch.linspace(-3, 3, 20)
+    x = base.as_strided((2, 3), (3, 5))  # offsets 0, 5, 10, 3, 8, 13: distinct
+    expected = torch.nn.functional.elu(x.clone())
+    ACTIVATIONS["elu"].function(x, inplace=True)
+    torch.testing.assert_close(x, expected)
+
+
+def test_read_only_inputs_stay_copy_on_write():
+    """Kernels read their inputs through const pointers: a copy-on-write
+    tensor (torch._lazy_clone) is not materialised by reading it."""
+    ops = torch.ops.torch_act
+    source = torch.randn(4, 6)
+    for name, entry in ACTIVATIONS.items():
+        cow = torch._lazy_clone(source)
+        args = [cow, torch._lazy_clone(torch.rand(6))] if entry.parameter else [cow]
+        entry.function(*args)
+        grad = torch._lazy_clone(torch.randn(4, 6))
+        if entry.parameter:
+            ops.prelu_backward(grad, *args)
+        elif entry.keeps == "mask":
+            _, mask = getattr(ops, name + "_forward")(cow)
+            mask = torch._lazy_clone(mask)
+            getattr(ops, name + "_backward")(grad, mask, [0, 1])
+            assert torch._C._is_cow_tensor(mask), name
+        else:
+            getattr(ops, name + "_backward")(grad, cow)
+        for t in args + [grad]:
+            assert torch._C._is_cow_tensor(t), name

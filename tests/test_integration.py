@@ -21,15 +21,19 @@ def make_module(name, kwargs, width):
 
 
 def every_activation_model(width=16):
-    """Linear layers between every torch_act module, in-place ones included.
-    (In place right after ELU/Sigmoid/Tanh would edit an output their backward
-    reads, so in-place layers follow masked or Linear layers only.)"""
+    """Every registered activation between Linear layers, each also in place
+    (with its second argument set) where it has an in-place form. (Linear
+    keeps its input, not its output, so an in-place layer after it is fine;
+    after ELU/Sigmoid/Tanh it would edit an output their backward reads.)"""
     torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Linear(8, width), torch_act.PReLU(width), nn.Linear(width, width), torch_act.LeakyReLU(0.2),
-        torch_act.ReLU(inplace=True), torch_act.ELU(), nn.Linear(width, width), torch_act.Tanh(),
-        torch_act.Sigmoid(), torch_act.ReLU(), torch_act.LeakyReLU(0.1, inplace=True),
-        torch_act.ELU(0.5, inplace=True), nn.Linear(width, 4))
+    layers = [nn.Linear(8, width)]
+    for name, entry in ACTIVATIONS.items():
+        layers += [make_module(name, {}, width), nn.Linear(width, width)]
+        if entry.has_inplace:
+            kwargs = {**entry.variants[min(1, len(entry.variants) - 1)], "inplace": True}
+            layers += [make_module(name, kwargs, width), nn.Linear(width, width)]
+    layers.append(nn.Linear(width, 4))
+    return nn.Sequential(*layers)
 
 
 def outputs_and_grads(model, x):
@@ -185,15 +189,17 @@ def test_convert_single_module_and_bad_argument():
         torch_act.convert(lambda x: x)
 
 
-OUT_OF_PLACE = [(n, kw) for n, kw in VARIANTS if not kw.get("inplace")]
+# Every argument set, and in place where the activation has an in-place form.
+COMPILED_AUTOGRAD_CASES = VARIANTS + [(n, {**kw, "inplace": True}) for n, kw in VARIANTS
+                                      if ACTIVATIONS[n].has_inplace]
 
 
-@pytest.mark.parametrize("name,kwargs", OUT_OF_PLACE, ids=[variant_id(n, kw) for n, kw in OUT_OF_PLACE])
+@pytest.mark.parametrize("name,kwargs", COMPILED_AUTOGRAD_CASES,
+                         ids=[variant_id(n, kw) for n, kw in COMPILED_AUTOGRAD_CASES])
 def test_compiled_autograd_captures_our_backward_nodes(name, kwargs):
     """Compiled autograd traces a backward graph holding torch_act's nodes (the
-    forward runs eagerly). In-place variants are left out: they record a C++
-    torch::autograd::Function that marks its input dirty, which compiled
-    autograd does not support for C++ Functions (an internal assert in torch)."""
+    forward runs eagerly), in-place ones included: every op records the same
+    kind of hand-built node."""
     from torch._dynamo.utils import counters
 
     torch._dynamo.reset()

@@ -10,18 +10,26 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-MODULE_ARGS = {
-    "relu": [{}, {"inplace": True}],
-    "leaky_relu": [{}, {"negative_slope": 0.2}, {"negative_slope": 0.1, "inplace": True}],
-    "prelu": [{}, {"num_parameters": 3}, {"num_parameters": 3, "init": -0.1}],
-    "elu": [{}, {"alpha": 0.5, "inplace": True}],
-    "sigmoid": [{}],
-    "tanh": [{}],
-}
+# PReLU's constructor differs from its function's arguments.
+PRELU_MODULE_ARGS = [{}, {"num_parameters": 3}, {"num_parameters": 3, "init": -0.1}]
+
+
+def module_args(entry):
+    """Constructor arguments to try: the registry's argument sets, also in place."""
+    if entry.parameter:
+        return PRELU_MODULE_ARGS
+    args = list(entry.variants)
+    if entry.has_inplace:
+        args += [{**kw, "inplace": True} for kw in entry.variants]
+    return args
+
+
+MODULE_ARGS = {name: module_args(entry) for name, entry in ACTIVATIONS.items()}
 
 
 def test_every_activation_has_module_cases():
     assert set(MODULE_ARGS) == set(ACTIVATIONS)
+    assert all(MODULE_ARGS.values())
 
 
 @pytest.mark.parametrize("name,kwargs", [(n, kw) for n, kws in MODULE_ARGS.items() for kw in kws])

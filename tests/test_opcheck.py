@@ -1,16 +1,22 @@
 """torch.library.opcheck on every op in the torch_act namespace (schema,
-autograd registration, fake/meta kernels, AOT dispatch)."""
+autograd registration, fake/meta kernels, AOT dispatch), with samples derived
+from the registry: every op of every activation's family, every argument set."""
 import pytest
 import torch
 
-import torch_act  # noqa: F401
+from torch_act import ACTIVATIONS
+from torch_act._codegen import hyper_parameters
 
 ops = torch.ops.torch_act
 
 
-def _x(*shape, requires_grad=True, dtype=torch.float32):
-    x = torch.randn(*shape, dtype=dtype)
-    return x.requires_grad_(requires_grad)
+def _x(*shape, dtype):
+    return torch.randn(*shape, dtype=dtype).requires_grad_()
+
+
+def positional(name, kwargs):
+    """The op's hyper-parameter arguments, in schema order, for these kwargs."""
+    return [kwargs.get(n, default) for n, _, default in hyper_parameters(name)]
 
 
 def samples():
@@ -19,31 +25,28 @@ def samples():
         x = _x(3, 5, 7, dtype=dtype)
         cl = _x(2, 3, 4, 5, dtype=dtype).contiguous(memory_format=torch.channels_last).detach().requires_grad_()
         g = torch.randn(3, 5, 7, dtype=dtype)
-        y = torch.sigmoid(x.detach())
-        for inp in (x, cl):
-            yield "relu", (inp,)
-            yield "leaky_relu", (inp, 0.1)
-            yield "elu", (inp, 1.0)
-            yield "elu", (inp, -0.5)
-            yield "sigmoid", (inp,)
-            yield "tanh", (inp,)
-            yield "relu_forward", (inp,)
-            yield "leaky_relu_forward", (inp, -0.2)
-        yield "prelu", (x, torch.rand(5, dtype=dtype, requires_grad=True))
-        yield "prelu", (cl, torch.rand(1, dtype=dtype, requires_grad=True))
-        yield "prelu_backward", (g.requires_grad_(), x, torch.rand(5, dtype=dtype, requires_grad=True))
-        for name in ("relu_", "relu_forward_"):
-            yield name, (torch.randn(3, 5, 7, dtype=dtype),)
-        for name in ("leaky_relu_", "leaky_relu_forward_", "elu_"):
-            yield name, (torch.randn(3, 5, 7, dtype=dtype), 0.3)
-        _, mask = ops.relu_forward(x.detach())
-        yield "relu_backward", (g.detach().requires_grad_(), mask, [0, 1, 2])
-        _, mask = ops.leaky_relu_forward(x.detach(), 0.1)
-        yield "leaky_relu_backward", (g.detach().requires_grad_(), mask, [0, 1, 2], 0.1)
-        yield "elu_backward", (g.detach().requires_grad_(), y.requires_grad_(), 1.0, True)
-        yield "elu_backward", (g.detach().requires_grad_(), x, -0.5, False)
-        yield "sigmoid_backward", (g.detach().requires_grad_(), y)
-        yield "tanh_backward", (g.detach().requires_grad_(), torch.tanh(x.detach()).requires_grad_())
+        for name, entry in ACTIVATIONS.items():
+            if entry.parameter:
+                yield name, (x, torch.rand(5, dtype=dtype, requires_grad=True))
+                yield name, (cl, torch.rand(1, dtype=dtype, requires_grad=True))
+                yield name + "_backward", (g.clone().requires_grad_(), x, torch.rand(5, dtype=dtype, requires_grad=True))
+                continue
+            for kwargs in entry.variants:
+                params = positional(name, kwargs)
+                for inp in (x, cl):
+                    yield name, (inp, *params)
+                if entry.has_inplace:
+                    yield name + "_", (torch.randn(3, 5, 7, dtype=dtype), *params)
+                if entry.keeps == "mask":
+                    for inp in (x, cl):
+                        yield name + "_forward", (inp, *params)
+                    if entry.has_inplace:
+                        yield name + "_forward_", (torch.randn(3, 5, 7, dtype=dtype), *params)
+                    _, mask = getattr(ops, name + "_forward")(x.detach(), *params)
+                    yield name + "_backward", (g.clone().requires_grad_(), mask, [0, 1, 2], *params)
+                else:
+                    saved = getattr(ops, name)(x.detach(), *params).requires_grad_()
+                    yield name + "_backward", (g.clone().requires_grad_(), saved, *params)
 
 
 SAMPLES = list(samples())

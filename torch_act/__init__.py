@@ -1,15 +1,16 @@
-"""torch_act: ReLU, LeakyReLU, PReLU, ELU, Sigmoid and Tanh as fused C++ kernels.
+"""torch_act: PyTorch's activations as fused C++ kernels with C++ autograd.
 
-Drop-in replacements for torch.nn's activations: the same results, with
-less memory kept for backward. Use the functions (``torch_act.leaky_relu(x)``),
-the modules (``torch_act.LeakyReLU()``), or the dispatcher ops
+Drop-in replacements for torch.nn's activations (``torch_act.ACTIVATIONS``
+lists them): the same results, with less memory kept for backward. Use the
+functions (``torch_act.leaky_relu(x)``), the modules
+(``torch_act.LeakyReLU()``), or the dispatcher ops
 (``torch.ops.torch_act.leaky_relu``).
 """
 from . import _library  # loads the op library first
-from . import functional
+from . import functional, modules
 from .convert import convert
-from .functional import elu, leaky_relu, prelu, relu, sigmoid, tanh
-from .modules import ELU, PReLU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .functional import *  # noqa: F401,F403  (one function per activation)
+from .modules import *  # noqa: F401,F403  (one module per activation)
 from .registry import ACTIVATIONS, Activation
 
 __version__ = "0.1.0"
@@ -20,8 +21,5 @@ cmake_prefix_path = _library.CMAKE_PREFIX_PATH
 #: The compiled op library that Python and C++ programs load.
 library_path = _library.LIBRARY_PATH
 
-__all__ = [
-    "ACTIVATIONS", "Activation", "functional", "convert", "cmake_prefix_path", "library_path",
-    "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh",
-    "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh",
-]
+__all__ = ["ACTIVATIONS", "Activation", "functional", "convert", "cmake_prefix_path", "library_path",
+           *functional.__all__, *modules.__all__]

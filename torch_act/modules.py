@@ -1,49 +1,19 @@
-"""nn.Module layers with torch.nn's constructor arguments, reprs and state_dicts."""
+"""nn.Module layers with torch.nn's constructor arguments, reprs and state_dicts.
+
+Each elementwise activation's module is generated (``_codegen.py``) from its
+declaration, with the constructor arguments of its op's hyper-parameters
+(and ``inplace`` where it has an in-place op); PReLU, whose weight is a
+learned parameter, is written out below.
+"""
 from typing import Any, Optional
 
 import torch
 from torch import Tensor, nn
 
 from . import functional as F
-
-__all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh"]
-
-
-class ReLU(nn.Module):
-    """Drop-in for ``torch.nn.ReLU``: max(0, x), optionally in place."""
-
-    __constants__ = ["inplace"]
-    inplace: bool
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
-class LeakyReLU(nn.Module):
-    """Drop-in for ``torch.nn.LeakyReLU``: x if x > 0 else negative_slope * x."""
-
-    __constants__ = ["inplace", "negative_slope"]
-    inplace: bool
-    negative_slope: float
-
-    def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"negative_slope={self.negative_slope}{inplace_str}"
+from ._codegen import extra_repr as _extra_repr  # noqa: F401  (used by the generated code)
+from ._codegen import make_module
+from .declarations import DECLARATIONS
 
 
 class PReLU(nn.Module):
@@ -88,35 +58,5 @@ class PReLU(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
-class ELU(nn.Module):
-    """Drop-in for ``torch.nn.ELU``: x if x > 0 else alpha * (exp(x) - 1)."""
-
-    __constants__ = ["alpha", "inplace"]
-    alpha: float
-    inplace: bool
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        inplace_str = ", inplace=True" if self.inplace else ""
-        return f"alpha={self.alpha}{inplace_str}"
-
-
-class Sigmoid(nn.Module):
-    """Drop-in for ``torch.nn.Sigmoid``: 1 / (1 + exp(-x))."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
-
-
-class Tanh(nn.Module):
-    """Drop-in for ``torch.nn.Tanh``."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
+__all__ = [d.module if d.module_settings is not None else make_module(d, globals()).__name__
+           for d in DECLARATIONS]

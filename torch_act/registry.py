@@ -1,15 +1,18 @@
-"""The registry of activations: one entry per activation, iterated by the
-tests, benchmarks, plots and demo, so adding an activation is one entry here.
+"""The registry of activations: ``ACTIVATIONS[name]`` holds torch_act's
+function and module, torch.nn's twins and what the tests, benchmarks, plots
+and demo need, built from the declarations (declarations.py and the op
+schemas), so adding an activation adds an entry here by itself.
 """
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Tuple, Type
 
 import torch
-import torch.nn.functional as TF
 from torch import nn
 
 from . import functional as F
 from . import modules as M
+from ._codegen import hyper_parameters, op_exists
+from .declarations import DECLARATIONS, Declaration
 
 
 @dataclass(frozen=True)
@@ -17,24 +20,27 @@ class Activation:
     """One activation: torch_act's function and module, and torch.nn's twins."""
 
     name: str
-    title: str  # for people: plots, tables
+    title: str
     function: Callable[..., torch.Tensor]
     module: Type[nn.Module]
     torch_function: Callable[..., torch.Tensor]
     torch_module: Type[nn.Module]
-    # What people write by hand with plain tensor ops (autograd does the rest):
-    # the third contender in the benchmarks. Same signature as `function`.
-    naive: Optional[Callable[..., torch.Tensor]] = None
+    # What people write by hand with plain tensor ops: the benchmarks' third contender.
+    naive: Callable[..., torch.Tensor]
     # Keyword arguments worth exercising beyond the defaults (slopes, alphas).
-    variants: Tuple[Dict[str, Any], ...] = ({},)
-    has_inplace: bool = False
+    variants: Tuple[Dict[str, Any], ...]
+    has_inplace: bool
     # Name of the learnable parameter passed as the function's second argument.
-    parameter: str = ""
+    parameter: str
+    # What backward keeps: "mask", "output", "input", "output or input", "input and weight".
+    keeps: str
+    # Results equal torch.nn's bit for bit (comparisons and products only).
+    exact: bool
     # Bounded on both sides (sigmoid-like): such units saturate rather than die.
-    saturating: bool = False
+    saturating: bool
     # The constructor arguments torch.nn's module stores as attributes of the
     # same name (ours take the same ones): what `convert` copies across.
-    settings: Tuple[str, ...] = ()
+    settings: Tuple[str, ...]
 
     def from_torch(self, module: nn.Module) -> nn.Module:
         """torch_act's twin of a torch.nn module of this kind: same settings, same weights."""
@@ -47,33 +53,28 @@ class Activation:
         return twin.train(module.training)
 
 
-def _naive_prelu(x, weight):
-    w = weight.reshape(-1, *([1] * (x.dim() - 2))) if weight.numel() > 1 else weight.reshape(())
-    return torch.where(x > 0, x, w * x)
+_SAVED_ARG = {"output": "output", "input": "input", "saved": "output or input"}
 
 
-ACTIVATIONS: Dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation("relu", "ReLU", F.relu, M.ReLU, TF.relu, nn.ReLU, has_inplace=True, settings=("inplace",),
-                   naive=lambda x: torch.where(x > 0, x, 0.0)),
-        Activation(
-            "leaky_relu", "Leaky ReLU", F.leaky_relu, M.LeakyReLU, TF.leaky_relu, nn.LeakyReLU,
-            variants=({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.5}),
-            has_inplace=True, settings=("negative_slope", "inplace"),
-            naive=lambda x, negative_slope=0.01: torch.where(x > 0, x, negative_slope * x),
-        ),
-        Activation("prelu", "PReLU", F.prelu, M.PReLU, TF.prelu, nn.PReLU, parameter="weight",
-                   settings=("num_parameters", "init"), naive=_naive_prelu),
-        Activation(
-            "elu", "ELU", F.elu, M.ELU, TF.elu, nn.ELU,
-            variants=({}, {"alpha": 0.5}, {"alpha": 0.0}, {"alpha": -0.7}),
-            has_inplace=True, settings=("alpha", "inplace"),
-            naive=lambda x, alpha=1.0: torch.where(x > 0, x, alpha * (torch.exp(x) - 1)),
-        ),
-        Activation("sigmoid", "Sigmoid", F.sigmoid, M.Sigmoid, torch.sigmoid, nn.Sigmoid, saturating=True,
-                   naive=lambda x: 1 / (1 + torch.exp(-x))),
-        Activation("tanh", "Tanh", F.tanh, M.Tanh, torch.tanh, nn.Tanh, saturating=True,
-                   naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1)),
-    )
-}
+def _keeps(d: Declaration) -> str:
+    if d.module_settings is not None:
+        return "input and weight"
+    if op_exists(d.name + "_forward"):
+        return "mask"
+    backward = getattr(torch.ops.torch_act, d.name + "_backward").default._schema
+    return _SAVED_ARG[backward.arguments[1].name]
+
+
+def _entry(d: Declaration) -> Activation:
+    weighted = d.module_settings is not None
+    has_inplace = op_exists(d.name + "_")
+    settings = d.module_settings if weighted else tuple(
+        [n for n, _, _ in hyper_parameters(d.name)] + (["inplace"] if has_inplace else []))
+    return Activation(
+        name=d.name, title=d.title, function=getattr(F, d.name), module=getattr(M, d.module),
+        torch_function=d.torch_function, torch_module=d.torch_module, naive=d.naive, variants=d.variants,
+        has_inplace=has_inplace, parameter="weight" if weighted else "", keeps=_keeps(d), exact=d.exact,
+        saturating=d.saturating, settings=settings)
+
+
+ACTIVATIONS: Dict[str, Activation] = {d.name: _entry(d) for d in DECLARATIONS}

@@ -1,4 +1,4 @@
-// The AVX2 build of the CPU kernels (chosen at run time in kernels.cpp).
+// The AVX2 build of the CPU kernels (chosen at run time, settings.h).
 // Generic headers come first, with the default target (kernel_prelude.h);
 // then the ISA is switched on for ATen's vector headers and our kernels only.
 #include "kernel_prelude.h"
@@ -14,6 +14,6 @@
 #define __BMI2__ 1
 #define CPU_CAPABILITY AVX2
 #define CPU_CAPABILITY_AVX2
-#include "kernels_impl.h"
+#include "kernels.h"
 
 const torch_act::cpu::KernelTable& torch_act::cpu::avx2_kernels() { return AVX2::table; }

@@ -1,4 +1,4 @@
-// The AVX-512 build of the CPU kernels (chosen at run time in kernels.cpp).
+// The AVX-512 build of the CPU kernels (chosen at run time, settings.h).
 // Generic headers come first, with the default target (kernel_prelude.h);
 // then the ISA is switched on for ATen's vector headers and our kernels only.
 #include "kernel_prelude.h"
@@ -18,6 +18,6 @@
 #define __AVX512DQ__ 1
 #define CPU_CAPABILITY AVX512
 #define CPU_CAPABILITY_AVX512
-#include "kernels_impl.h"
+#include "kernels.h"
 
 const torch_act::cpu::KernelTable& torch_act::cpu::avx512_kernels() { return AVX512::table; }

@@ -3,6 +3,6 @@
 
 #define CPU_CAPABILITY DEFAULT
 #define CPU_CAPABILITY_DEFAULT
-#include "kernels_impl.h"
+#include "kernels.h"
 
 const torch_act::cpu::KernelTable& torch_act::cpu::default_kernels() { return DEFAULT::table; }

@@ -4,10 +4,11 @@
 // i of each is at offset i: the loops are flat, vectorized and split across
 // threads in whole 64-element words, which lets a bit mask be written by
 // several threads without sharing a word. Reduced types (half, bfloat16) are
-// staged through float buffers and computed in float, as ATen does.
+// computed in float, as ATen does: converted in registers in the AVX2 and
+// AVX-512 builds, staged through L1 float buffers in DEFAULT.
 #pragma once
 
-#include "kernel_table.h"
+#include "settings.h"
 
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
@@ -24,7 +25,7 @@
 #endif
 
 namespace torch_act::cpu {
-inline namespace CPU_CAPABILITY {  // one build per CPU capability, see activations.h
+inline namespace CPU_CAPABILITY {  // one build per CPU capability, see kernel_prelude.h
 
 // Block of work per call: whole mask words, fits in L1 (reduced types are
 // staged through float buffers of this size).
@@ -104,6 +105,8 @@ struct Io {
 #elif defined(CPU_CAPABILITY_AVX2)
       const __m128i r = std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(p), r);
+#else
+      static_assert(!std::is_same_v<S, S>, "reduced types are staged in DEFAULT builds");
 #endif
     }
   }

@@ -1,39 +1,34 @@
-// torch_act's C++ functions: the same math, gradients and defaults as
-// torch::nn::functional / the Python API, through the dispatcher (so autograd
-// works from C++ with no Python in the process). Qualify calls as
-// torch_act::tanh(x): unqualified, argument-dependent lookup also finds at::tanh.
+// torch_act's C++ functions, one per line of activation_list.h, with
+// torch.nn.functional's names, parameters and defaults:
+//   at::Tensor torch_act::leaky_relu(const at::Tensor& input, double negative_slope = 0.01);
+//   at::Tensor& torch_act::leaky_relu_(at::Tensor& input, double negative_slope = 0.01);
+//   at::Tensor torch_act::prelu(const at::Tensor& input, const at::Tensor& weight);
+// They call through the dispatcher, so autograd works from C++ with no Python
+// in the process. Qualify calls as torch_act::tanh(x): unqualified,
+// argument-dependent lookup also finds at::tanh.
 #pragma once
 
 #include <torch_act/ops.h>
 
 namespace torch_act {
 
-inline at::Tensor relu(const at::Tensor& input) { return ops::relu(input); }
-inline at::Tensor& relu_(at::Tensor& input) {
-  ops::relu_(input);
-  return input;
-}
+#define TORCH_ACT_FUNCTIONS(name, Struct, inplace, params)                                 \
+  inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) {          \
+    return ops::name(input TORCH_ACT_PARAMS(ARGS, params));                                \
+  }                                                                                         \
+  TORCH_ACT_IF(inplace, inline at::Tensor& name##_(at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) { \
+    ops::name##_(input TORCH_ACT_PARAMS(ARGS, params));                                    \
+    return input;                                                                           \
+  })
+TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_FUNCTIONS)
+#undef TORCH_ACT_FUNCTIONS
 
-inline at::Tensor leaky_relu(const at::Tensor& input, double negative_slope = 0.01) {
-  return ops::leaky_relu(input, negative_slope);
-}
-inline at::Tensor& leaky_relu_(at::Tensor& input, double negative_slope = 0.01) {
-  ops::leaky_relu_(input, negative_slope);
-  return input;
-}
-
-// alpha: 0-d, or 1-d with 1 element or one per channel (dim 1 of input).
-inline at::Tensor prelu(const at::Tensor& input, const at::Tensor& alpha) {
-  return ops::prelu(input, alpha);
-}
-
-inline at::Tensor elu(const at::Tensor& input, double alpha = 1.0) { return ops::elu(input, alpha); }
-inline at::Tensor& elu_(at::Tensor& input, double alpha = 1.0) {
-  ops::elu_(input, alpha);
-  return input;
-}
-
-inline at::Tensor sigmoid(const at::Tensor& input) { return ops::sigmoid(input); }
-inline at::Tensor tanh(const at::Tensor& input) { return ops::tanh(input); }
+// weight: 0-d, or 1-d with 1 element or one per channel (dim 1 of input).
+#define TORCH_ACT_FUNCTIONS(name, Struct)                                     \
+  inline at::Tensor name(const at::Tensor& input, const at::Tensor& weight) { \
+    return ops::name(input, weight);                                          \
+  }
+TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_FUNCTIONS)
+#undef TORCH_ACT_FUNCTIONS
 
 }  // namespace torch_act

@@ -6,7 +6,9 @@
 #   target_link_libraries(app TorchAct::torch_act)
 #
 # Defines the imported target TorchAct::torch_act: include directories, the
-# compiled op library (the same one Python loads), C++20, and torch.
+# compiled op library (the same one Python loads), and torch. Programs keep the
+# library linked through a symbol the public headers refer to
+# (torch_act::detail::link_anchor), also with --as-needed.
 include(CMakeFindDependencyMacro)
 
 # This file lives in <package>/share/cmake/TorchAct/.
@@ -31,12 +33,10 @@ if(NOT TARGET TorchAct::torch_act)
     IMPORTED_LOCATION "${_torch_act_library}"
     IMPORTED_SONAME "libtorch_act.so"
     INTERFACE_INCLUDE_DIRECTORIES "${_torch_act_root}/include"
-    INTERFACE_COMPILE_FEATURES cxx_std_20
-    INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}"
-    # Nothing in a program references the library's symbols directly (the API
-    # calls through the dispatcher); without this, --as-needed linkers drop it
-    # and its TORCH_LIBRARY registrations never run.
-    INTERFACE_LINK_OPTIONS "LINKER:--no-as-needed")
+    # What torch_act's own headers need; torch's headers may need more, which
+    # the program sets for torch (torch's target does not require it).
+    INTERFACE_COMPILE_FEATURES cxx_std_17
+    INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}")
 endif()
 
 set(TorchAct_INCLUDE_DIRS "${_torch_act_root}/include")

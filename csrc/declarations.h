@@ -1,0 +1,146 @@
+// What every layer knows of an activation before its math: its name, its
+// hyper-parameters and what its backward keeps, generated from the one list
+// in torch_act/include/torch_act/activation_list.h. Nothing here depends on a
+// CPU capability, so the op layer, the kernels of every capability and
+// autograd share these types.
+#pragma once
+
+#include <torch_act/activation_list.h>
+
+#include <c10/util/string_view.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace torch_act {
+
+// What backward reads, by family (docs/ARCHITECTURE.md). Kernels, Meta
+// functions, autograd and the op set are written once per family.
+enum class Keeps {
+  Mask,            // one bit per element: where the derivative is the identity
+  Output,          // the forward result
+  Input,           // the forward input
+  OutputOrInput,   // either, chosen from the hyper-parameters (act.saves_output())
+  InputAndWeight,  // the input and a learned per-channel weight
+};
+
+template <typename... Ts>
+struct List {};
+
+namespace detail {
+
+// How a hyper-parameter of C++ type T is spelled in a schema and stored.
+template <typename T>
+struct schema_type;
+template <>
+struct schema_type<double> {
+  static constexpr const char* spelling = "float";
+  using stored = double;
+};
+template <>
+struct schema_type<bool> {
+  static constexpr const char* spelling = "bool";
+  using stored = bool;
+};
+template <>
+struct schema_type<int64_t> {
+  static constexpr const char* spelling = "int";
+  using stored = int64_t;
+};
+template <>
+struct schema_type<c10::string_view> {
+  static constexpr const char* spelling = "str";
+  using stored = std::string;  // owned: autograd nodes outlive the call
+};
+template <typename T>
+using stored_t = typename schema_type<T>::stored;
+
+template <typename First, typename... Rest>
+struct DropFirst {
+  using type = List<Rest...>;
+};
+
+}  // namespace detail
+
+// The library-internal forms of a PARAMS entry (see activation_list.h).
+#define TORCH_ACT_TYPES_NO_PARAMS
+#define TORCH_ACT_TYPES_PARAM(type, name, value) type
+#define TORCH_ACT_NAMES_NO_PARAMS
+#define TORCH_ACT_NAMES_PARAM(type, name, value) name
+#define TORCH_ACT_MEMBERS_NO_PARAMS
+#define TORCH_ACT_MEMBERS_PARAM(type, name, value) ::torch_act::detail::stored_t<type> name = value;
+#define TORCH_ACT_SCHEMA_NO_PARAMS
+#define TORCH_ACT_SCHEMA_PARAM(type, name, value) \
+  +", " + ::torch_act::detail::schema_type<type>::spelling + " " #name "=" #value
+#define TORCH_ACT_HAS_INPLACE_INPLACE true
+#define TORCH_ACT_HAS_INPLACE_OUT_OF_PLACE false
+
+// params::<name>: an activation's identity and hyper-parameters. The math
+// struct of the activation (csrc/activations.h) derives from it.
+namespace params {
+
+#define TORCH_ACT_PARAMS_STRUCT(op, Struct, inplace, params)                             \
+  struct op {                                                                             \
+    using params_type = op;                                                               \
+    static constexpr std::string_view name = #op;                                        \
+    static constexpr std::string_view struct_name = #Struct;                             \
+    static constexpr bool has_inplace = TORCH_ACT_HAS_INPLACE_##inplace;                 \
+    /* The C++ types of the op's hyper-parameter arguments, in schema order. */          \
+    using Args = std::tuple<TORCH_ACT_PARAMS(TYPES, params)>;                            \
+    TORCH_ACT_PARAMS(MEMBERS, params)                                                    \
+    auto tie() const { return std::tie(TORCH_ACT_PARAMS(NAMES, params)); }               \
+    auto tie() { return std::tie(TORCH_ACT_PARAMS(NAMES, params)); }                     \
+    /* ", float alpha=1.0": the hyper-parameters' part of every schema. */               \
+    static std::string schema() { return std::string() TORCH_ACT_PARAMS(SCHEMA, params); } \
+  };
+TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_PARAMS_STRUCT)
+#undef TORCH_ACT_PARAMS_STRUCT
+
+#define TORCH_ACT_PARAMS_STRUCT(op, Struct)                          \
+  struct op {                                                         \
+    using params_type = op;                                           \
+    static constexpr std::string_view name = #op;                    \
+    static constexpr std::string_view struct_name = #Struct;         \
+    static constexpr bool has_inplace = false;                        \
+    using Args = std::tuple<>;                                        \
+    auto tie() const { return std::tie(); }                           \
+    auto tie() { return std::tie(); }                                 \
+    static std::string schema() { return std::string(); }             \
+  };
+TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_PARAMS_STRUCT)
+#undef TORCH_ACT_PARAMS_STRUCT
+
+#define TORCH_ACT_COMMA_NAME(op, ...) , op
+using Elementwise = detail::DropFirst<void TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_COMMA_NAME)>::type;
+using Weighted = detail::DropFirst<void TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_COMMA_NAME)>::type;
+#undef TORCH_ACT_COMMA_NAME
+
+}  // namespace params
+
+// Params from the op's arguments (a str argument is stored as std::string).
+template <typename Params, typename... A>
+Params make_params(const A&... args) {
+  return Params{detail::stored_t<A>(args)...};
+}
+
+// Whether the saved-tensor backward of `act` reads the output (else the input).
+template <typename Act>
+bool backward_reads_output(const Act& act) {
+  if constexpr (Act::keeps == Keeps::Output) {
+    return true;
+  } else if constexpr (Act::keeps == Keeps::OutputOrInput) {
+    return act.saves_output();
+  } else {
+    return false;
+  }
+}
+
+// Calls f.template operator()<T>() for each type T of a List, in order.
+template <typename F, typename... Ts>
+void for_each_type(List<Ts...>, const F& f) {
+  (f.template operator()<Ts>(), ...);
+}
+
+}  // namespace torch_act

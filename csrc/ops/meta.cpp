@@ -1,0 +1,78 @@
+// The Meta kernels of every op: shapes, strides and dtypes without data,
+// which fake tensors, torch.compile and torch.export run. They check their
+// arguments and allocate exactly as the CPU kernels do (checks.h, layout.h).
+#include "../checks.h"
+#include "../layout.h"
+#include "op_set.h"
+
+namespace torch_act::meta {
+namespace {
+
+using at::Tensor;
+using TensorPair = std::tuple<Tensor, Tensor>;
+
+template <typename Act, typename... A>
+struct Kernels {
+  static constexpr std::string_view name = Act::name;
+
+  // The activation, its hyper-parameters checked.
+  static Act checked(OpName op, const A&... a) {
+    const Act act{make_params<typename Act::params_type>(a...)};
+    check_params(act, op);
+    return act;
+  }
+  static Tensor forward(const Tensor& input, A... a) {
+    checked({name}, a...);
+    check_floating(input, {name}, "input");
+    return empty_output_like(input);
+  }
+  static void forward_(const Tensor& input, A... a) {
+    checked({name, "_"}, a...);
+    check_floating(input, {name, "_"}, "input");
+    check_no_self_overlap(input, {name, "_"});
+  }
+  static TensorPair forward_with_mask(const Tensor& input, A... a) {
+    checked({name, "_forward"}, a...);
+    check_floating(input, {name, "_forward"}, "input");
+    return {empty_output_like(input), empty_mask_for(input)};
+  }
+  static Tensor forward_with_mask_(const Tensor& input, A... a) {
+    checked({name, "_forward_"}, a...);
+    check_floating(input, {name, "_forward_"}, "input");
+    check_no_self_overlap(input, {name, "_forward_"});
+    return empty_mask_for(input);
+  }
+  static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
+    const OpName op{name, "_backward"};
+    checked(op, a...);
+    check_floating(grad_output, op, "grad_output");
+    check_mask(mask, grad_output, op);
+    check_dim_order(dim_order, grad_output.dim(), op);
+    return empty_in_dim_order(grad_output, dim_order);
+  }
+  static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
+    const OpName op{name, "_backward"};
+    checked(op, a...);
+    check_floating(saved, op, ops::saved_arg<Act>());
+    check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
+    return empty_output_like(saved);
+  }
+  static Tensor weighted_forward(const Tensor& input, const Tensor& weight) {
+    check_weighted_args(input, weight, {name});
+    return empty_output_like(input);
+  }
+  static TensorPair weighted_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight) {
+    const OpName op{name, "_backward"};
+    check_weighted_args(input, weight, op);
+    check_like(grad_output, input, op, "grad_output", "input");
+    return {empty_output_like(input), at::empty_symint(weight.sym_sizes(), weight.options())};
+  }
+};
+
+}  // namespace
+}  // namespace torch_act::meta
+
+TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
+  using namespace torch_act;
+  ops::impl_all<ops::ByArgs<meta::Kernels>::type>(m);
+}

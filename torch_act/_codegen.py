@@ -1,0 +1,106 @@
+"""Builds each activation's Python function and nn.Module from its
+declaration (declarations.py) and its op schema (the C++ declaration).
+
+The code is generated as source text, registered with ``linecache`` and
+executed, as ``dataclasses`` does: ``inspect.getsource`` shows it, and
+TorchScript, which compiles from source, scripts it like hand-written code.
+"""
+import linecache
+from typing import Dict, List, Tuple
+
+import torch
+
+# Schema type -> Python annotation.
+_PY_TYPES = {"float": "float", "str": "str", "bool": "bool", "int": "int"}
+
+
+def op_exists(name: str) -> bool:
+    return f"torch_act::{name}" in _op_names()
+
+
+_OP_NAMES: List[str] = []
+
+
+def _op_names() -> List[str]:
+    if not _OP_NAMES:
+        _OP_NAMES.extend(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("torch_act::"))
+    return _OP_NAMES
+
+
+def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
+    """(name, Python type, default) of each argument of op `name` after the input."""
+    schema = getattr(torch.ops.torch_act, name).default._schema
+    return [(a.name, _PY_TYPES[str(a.type)], a.default_value) for a in schema.arguments[1:]]
+
+
+def _run(source: str, filename: str, namespace: Dict[str, object]) -> None:
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+def make_function(decl, namespace: Dict[str, object]):
+    """Defines ``decl.name`` in `namespace` (functional.py's globals) and returns it."""
+    op = f"torch.ops.torch_act.{decl.name}"
+    if decl.module_settings is not None:  # the weighted family: (input, weight)
+        signature, args, body = "input: Tensor, weight: Tensor", "input, weight", None
+    else:
+        params = hyper_parameters(decl.name)
+        signature = "".join(f", {n}: {t} = {d!r}" for n, t, d in params)
+        args = "input" + "".join(f", {n}" for n, _, _ in params)
+        body = None
+        if op_exists(decl.name + "_"):
+            body = (f"    if inplace:\n        {op}_({args})\n        return input\n")
+            signature += ", inplace: bool = False"
+        signature = "input: Tensor" + signature
+    doc = f"{decl.doc}\n\nSame arguments and results as ``{_qualified(decl.torch_function)}``."
+    source = (f"def {decl.name}({signature}) -> Tensor:\n"
+              f'    """{_indent(doc, 4).lstrip()}\n    """\n'
+              f"{body or ''}    return {op}({args})\n")
+    _run(source, f"<torch_act generated: functional.{decl.name}>", namespace)
+    return namespace[decl.name]
+
+
+def make_module(decl, namespace: Dict[str, object]):
+    """Defines class ``decl.module`` in `namespace` (modules.py's globals), calling
+    ``F.<name>`` (the functional module), and returns it."""
+    params = hyper_parameters(decl.name)
+    inplace = op_exists(decl.name + "_")
+    settings = [(n, t, d) for n, t, d in params] + ([("inplace", "bool", False)] if inplace else [])
+    names = [n for n, _, _ in settings]
+    init_args = "".join(f", {n}: {t} = {d!r}" for n, t, d in settings)
+    call_args = "input" + "".join(f", self.{n}" for n in names)
+    doc = f"Drop-in for ``torch.nn.{decl.module}``. {decl.doc.splitlines()[0]}"
+    lines = [f"class {decl.module}(nn.Module):",
+             f'    """{doc}"""',
+             "",
+             f"    __constants__ = {names!r}"]
+    lines += [f"    {n}: {t}" for n, t, _ in settings]
+    lines += ["", f"    def __init__(self{init_args}) -> None:", "        super().__init__()"]
+    lines += [f"        self.{n} = {n}" for n in names]
+    lines += ["", "    def forward(self, input: Tensor) -> Tensor:", f"        return F.{decl.name}({call_args})",
+              "", "    def extra_repr(self) -> str:",
+              f"        return _extra_repr(self, {tuple(n for n, _, _ in params)!r}, {inplace!r})", ""]
+    _run("\n".join(lines), f"<torch_act generated: modules.{decl.module}>", namespace)
+    cls = namespace[decl.module]
+    cls.__module__ = namespace["__name__"]
+    return cls
+
+
+def extra_repr(module, params: Tuple[str, ...], has_inplace: bool) -> str:
+    """torch.nn's repr: hyper-parameters as name=value, then inplace=True when set."""
+    parts = [f"{n}={getattr(module, n)!r}" for n in params]
+    if has_inplace and module.inplace:
+        parts.append("inplace=True")
+    return ", ".join(parts)
+
+
+def _qualified(fn) -> str:
+    module = getattr(fn, "__module__", None) or "torch"
+    if module.startswith("torch.nn.functional") or module == "torch._C._nn":
+        module = "torch.nn.functional"
+    return f"{module}.{fn.__name__}"

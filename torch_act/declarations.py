@@ -1,0 +1,85 @@
+"""The Python side of each activation's declaration: one entry per activation.
+
+Names, hyper-parameters and their defaults come from the C++ declaration
+(``torch_act/include/torch_act/activation_list.h``) through the op schemas;
+an entry adds what only Python needs: the torch.nn twins, the docstring, the
+hand-written composite the benchmarks race against, and the argument sets the
+tests exercise. From it come the function (``functional.py``), the module
+(``modules.py``) and the ``ACTIVATIONS`` entry (``registry.py``).
+"""
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as TF
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Declaration:
+    name: str  # the op and function name, as in activation_list.h
+    module: str  # the nn.Module class name, torch.nn's
+    title: str  # for people: plots, tables
+    doc: str  # what it computes and what its backward keeps
+    torch_function: Callable[..., torch.Tensor]
+    torch_module: type
+    # What people write by hand with plain tensor ops (autograd does the rest):
+    # the third contender in the benchmarks. Same signature as the function.
+    naive: Callable[..., torch.Tensor]
+    # Keyword arguments worth exercising beyond the defaults (slopes, alphas).
+    variants: Tuple[Dict[str, Any], ...] = ({},)
+    # Comparisons and products only: results equal torch.nn's bit for bit.
+    exact: bool = False
+    # Bounded on both sides (sigmoid-like): such units saturate rather than die.
+    saturating: bool = False
+    # Constructor arguments of a hand-written module (the weighted family's).
+    module_settings: Optional[Tuple[str, ...]] = None
+
+
+def _naive_prelu(x, weight):
+    w = weight.reshape(-1, *([1] * (x.dim() - 2))) if weight.numel() > 1 else weight.reshape(())
+    return torch.where(x > 0, x, w * x)
+
+
+DECLARATIONS = (
+    Declaration(
+        "relu", "ReLU", "ReLU",
+        "ReLU(x) = max(0, x), elementwise.\n\n"
+        "Backward keeps a 1-bit-per-element mask, not the output, so the result may be\n"
+        "modified in place afterwards.",
+        TF.relu, nn.ReLU, naive=lambda x: torch.where(x > 0, x, 0.0), exact=True),
+    Declaration(
+        "leaky_relu", "LeakyReLU", "Leaky ReLU",
+        "LeakyReLU(x) = x if x > 0 else negative_slope * x.\n\n"
+        "The default slope is torch.nn's, 0.01 (TensorFlow's ``tf.nn.leaky_relu`` defaults\n"
+        "to 0.2). Backward keeps a 1-bit mask, so in-place use gives correct gradients for\n"
+        "any slope, negative included.",
+        TF.leaky_relu, nn.LeakyReLU,
+        naive=lambda x, negative_slope=0.01: torch.where(x > 0, x, negative_slope * x),
+        variants=({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.5}),
+        exact=True),
+    Declaration(
+        "prelu", "PReLU", "PReLU",
+        "PReLU(x) = x if x > 0 else weight[c] * x, c being the channel (dim 1).\n\n"
+        "``weight`` is 0-d, or 1-d with 1 or C elements, as ``torch.nn.functional.prelu``.\n"
+        "Its gradient is reduced in the same fused pass as the input's gradient.",
+        TF.prelu, nn.PReLU, naive=_naive_prelu, exact=True,
+        module_settings=("num_parameters", "init")),
+    Declaration(
+        "elu", "ELU", "ELU",
+        "ELU(x) = x if x > 0 else alpha * (exp(x) - 1).\n\n"
+        "For alpha >= 0 backward reads the output (saved anyway by the next layer in most\n"
+        "models); modifying that output in place then makes backward raise autograd's\n"
+        "\"modified by an inplace operation\" error. For alpha < 0 it keeps the input.",
+        TF.elu, nn.ELU,
+        naive=lambda x, alpha=1.0: torch.where(x > 0, x, alpha * (torch.exp(x) - 1)),
+        variants=({}, {"alpha": 0.5}, {"alpha": 0.0}, {"alpha": -0.7})),
+    Declaration(
+        "sigmoid", "Sigmoid", "Sigmoid",
+        "Sigmoid(x) = 1 / (1 + exp(-x)). Backward reads the output.",
+        torch.sigmoid, nn.Sigmoid, naive=lambda x: 1 / (1 + torch.exp(-x)), saturating=True),
+    Declaration(
+        "tanh", "Tanh", "Tanh",
+        "Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)). Backward reads the output.",
+        torch.tanh, nn.Tanh, naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1), saturating=True),
+)

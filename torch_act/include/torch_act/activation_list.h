@@ -1,0 +1,45 @@
+// Every activation torch_act ships, one line each: the single list from which
+// the schemas, kernels of every backend, autograd, the typed dispatcher calls
+// (ops.h) and the C++ functions (functional.h) are generated. The math of
+// each lives in csrc/activations.h, in the struct named in the second column.
+//
+// Elementwise activations: X(name, Struct, inplace, PARAMS)
+//   name     the op and function name (torch.nn.functional's)
+//   Struct   the math struct in csrc/activations.h (and the node name)
+//   inplace  INPLACE (also name_(input, ...)) or OUT_OF_PLACE
+//   PARAMS   NO_PARAMS, or PARAM(C++ type, name, default): torch.nn's name
+//            and default of the hyper-parameter
+// Each line gives, for users,
+//   at::Tensor torch_act::name(const at::Tensor& input, type param = default);
+//   at::Tensor& torch_act::name_(at::Tensor& input, type param = default);  // INPLACE
+//
+// Activations with a learned weight per channel (dim 1): X(name, Struct)
+//   at::Tensor torch_act::name(const at::Tensor& input, const at::Tensor& weight);
+#pragma once
+
+#define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                   \
+  X(relu, ReLU, INPLACE, NO_PARAMS)                           \
+  X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
+  X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
+  X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
+  X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)
+
+#define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
+
+// --- the forms a PARAMS entry expands to ------------------------------------
+// TORCH_ACT_PARAMS(FORM, PARAMS) pastes FORM onto the entry's first token, so
+// each form is one macro per kind of entry (an activation with two
+// hyper-parameters would add a PARAM2 beside PARAM to each form). The forms
+// used inside the library only are in csrc/declarations.h.
+#define TORCH_ACT_PARAMS(form, params) TORCH_ACT_##form##_##params
+// ", type name = default": parameters of a declaration.
+#define TORCH_ACT_DECL_NO_PARAMS
+#define TORCH_ACT_DECL_PARAM(type, name, value) , type name = value
+// ", name": arguments of a call.
+#define TORCH_ACT_ARGS_NO_PARAMS
+#define TORCH_ACT_ARGS_PARAM(type, name, value) , name
+
+// TORCH_ACT_IF(inplace, code...): the code where inplace is INPLACE.
+#define TORCH_ACT_IF(inplace, ...) TORCH_ACT_IF_##inplace(__VA_ARGS__)
+#define TORCH_ACT_IF_INPLACE(...) __VA_ARGS__
+#define TORCH_ACT_IF_OUT_OF_PLACE(...)
