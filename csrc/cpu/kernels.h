@@ -22,6 +22,18 @@ using P = typename Act::params_type;
 
 // --- elementwise families ----------------------------------------------------
 
+// Calls f(form) with the activation itself or, for one whose hyper-parameter
+// picks between formulas (act.with_form(f), as GELU's `approximate`), with
+// the formula it picks: the choice is made once per call, not per element.
+template <typename Act, typename F>
+void with_form(const Act& act, const F& f) {
+  if constexpr (requires { act.with_form(f); }) {
+    act.with_form(f);
+  } else {
+    f(act);
+  }
+}
+
 // y[i] = f(x[i]) over any dense memory, in parallel blocks.
 template <typename F>
 void unary(c10::ScalarType dtype, const void* x, void* y, int64_t n, const F& f) {
@@ -44,8 +56,7 @@ void binary(c10::ScalarType dtype, const void* a, const void* b, void* out, int6
 
 template <typename Act>
 void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int64_t n) {
-  const Act act{p};
-  unary(dtype, x, y, n, [act](auto v) { return act.forward(v); });
+  with_form(Act{p}, [&](const auto& form) { unary(dtype, x, y, n, [form](auto v) { return form.forward(v); }); });
 }
 
 template <typename Act>
@@ -80,15 +91,18 @@ template <typename Act>
 void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* saved,
                     void* grad_input, int64_t n) {
   const Act act{p};
-  if (backward_reads_output(act)) {
-    if constexpr (Act::keeps != Keeps::Input) {
-      binary(dtype, grad, saved, grad_input, n, [act](auto g, auto y) { return act.backward_from_output(g, y); });
+  const bool from_output = backward_reads_output(act);
+  with_form(act, [&](const auto& form) {
+    if (from_output) {
+      if constexpr (Act::keeps != Keeps::Input) {
+        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto y) { return form.backward_from_output(g, y); });
+      }
+    } else {
+      if constexpr (Act::keeps != Keeps::Output) {
+        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto x) { return form.backward_from_input(g, x); });
+      }
     }
-  } else {
-    if constexpr (Act::keeps != Keeps::Output) {
-      binary(dtype, grad, saved, grad_input, n, [act](auto g, auto x) { return act.backward_from_input(g, x); });
-    }
-  }
+  });
 }
 
 template <typename Act>
