@@ -11,6 +11,8 @@
 //   family Input:   backward_from_input(grad, x)          grad * f' from the input
 //   and double_backward_from_*(gg, g, saved): d(backward)/d(saved) times gg,
 //   in ATen ops (a template over the tensor type, instantiated by autograd only).
+// A struct whose hyper-parameter picks between formulas gives them as nested
+// structs and with_form(f), which calls f with the one picked (kernels.h).
 // Comparisons and products by a hyper-parameter are exact and match
 // torch.nn bit for bit; exp-family functions use vec_math.h in the AVX2 and
 // AVX-512 builds (within 3 ulp, tests/test_vec_math.py) and ATen's elsewhere.
@@ -139,6 +141,66 @@ struct Tanh : params::tanh {
   template <typename Tensor>
   Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
     return -2 * gg * g * y;
+  }
+};
+
+// GELU: x * Phi(x), Phi the standard normal CDF (approximate 'none'); or
+// 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3) ('tanh'), computed as
+// x * sigmoid(2u), which has no cancellation for x < 0. Backward reads the input.
+struct GELU : params::gelu {
+  static constexpr Keeps keeps = Keeps::Input;
+  static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715, kInvSqrt2Pi = 0.3989422804014327;
+  bool tanh_form = approximate == "tanh";
+  std::string invalid_params() const {
+    if (approximate == "none" || tanh_form) return "";
+    return "expected 'approximate' to be 'none' or 'tanh', but got '" + approximate + "'";
+  }
+  // The scalar forms run in double: erfc(x / sqrt 2) for x << 0 would amplify
+  // the rounding of a float argument 2 x^2 times.
+  struct Erf {
+    template <typename T> T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
+    template <typename T> Vec<T> forward(Vec<T> x) const { return math::normal_cdf(x, x); }
+    // Phi + x phi.
+    template <typename T> T backward_from_input(T grad, T x) const {
+      const double xd = x;
+      return grad * T(0.5 * std::erfc(xd * -M_SQRT1_2) + xd * kInvSqrt2Pi * std::exp(-0.5 * xd * xd));
+    }
+    template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+      Vec<T> pdf;
+      const Vec<T> cdf = math::normal_cdf(x, Vec<T>(T(1)), &pdf);
+      return grad * at::vec::fmadd(x, pdf, cdf);
+    }
+  };
+  // 2u with one rounding fewer than the textbook form (each costs |2u| ulp in
+  // sigmoid(2u) for x < 0); s = sigmoid(2u); d/dx = s + 2 x s (1 - s) u'.
+  struct TanhForm {
+    template <typename T> static T two_u(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
+    template <typename T> static Vec<T> two_u(Vec<T> x) {
+      return Vec<T>(T(2 * kSqrt2OverPi)) * x * at::vec::fmadd(Vec<T>(T(kCubic)) * x, x, Vec<T>(T(1)));
+    }
+    template <typename V> static V du(V x) { return V(kSqrt2OverPi) * (V(1) + V(3 * kCubic) * x * x); }
+    template <typename T> T forward(T x) const { return x / (T(1) + std::exp(-two_u(x))); }
+    template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(two_u(x)); }
+    template <typename T> T backward_from_input(T grad, T x) const {
+      const T s = T(1) / (T(1) + std::exp(-two_u(x)));
+      return grad * (s + T(2) * x * s * (T(1) - s) * du(x));
+    }
+    template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+      const Vec<T> s = math::sigmoid(two_u(x));
+      return grad * (s + Vec<T>(T(2)) * x * s * (Vec<T>(T(1)) - s) * du<Vec<T>>(x));
+    }
+  };
+  template <typename F> void with_form(const F& f) const { tanh_form ? f(TanhForm{}) : f(Erf{}); }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    if (tanh_form) {
+      const Tensor s = (2 * kSqrt2OverPi * (x + kCubic * x * x * x)).sigmoid();
+      const Tensor du = kSqrt2OverPi * (1 + 3 * kCubic * x * x);
+      const Tensor ds = 2 * s * (1 - s) * du;
+      const Tensor d2s = 2 * (ds * (1 - 2 * s) * du + s * (1 - s) * (6 * kSqrt2OverPi * kCubic) * x);
+      return gg * g * (2 * ds + x * d2s);
+    }
+    return gg * g * kInvSqrt2Pi * (-0.5 * x * x).exp() * (2 - x * x);  // phi (2 - x^2)
   }
 };
 

@@ -139,3 +139,14 @@ def test_read_only_inputs_stay_copy_on_write():
             getattr(ops, name + "_backward")(grad, cow)
         for t in args + [grad]:
             assert torch._C._is_cow_tensor(t), name
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_gelu_refuses_an_unknown_approximation(device):
+    """torch.nn refuses it too ("approximate argument must be either none or tanh")."""
+    x = torch.randn(4, device=device)
+    message = r"torch_act\.gelu: expected 'approximate' to be 'none' or 'tanh', but got 'erf'"
+    with pytest.raises(RuntimeError, match=message):
+        ACTIVATIONS["gelu"].function(x, approximate="erf")
+    with pytest.raises(RuntimeError, match=message.replace("gelu:", "gelu_backward:")):
+        torch.ops.torch_act.gelu_backward(x, x, "erf")

@@ -82,4 +82,13 @@ DECLARATIONS = (
         "tanh", "Tanh", "Tanh",
         "Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)). Backward reads the output.",
         torch.tanh, nn.Tanh, naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1), saturating=True),
+    Declaration(
+        "gelu", "GELU", "GELU",
+        "GELU(x) = x * Phi(x), Phi the standard normal CDF; with approximate='tanh',\n"
+        "0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))).\n\n"
+        "Accurate for x < 0 too (no cancellation in 1 + erf or 1 + tanh). Backward keeps the input.",
+        TF.gelu, nn.GELU, variants=({}, {"approximate": "tanh"}),
+        naive=lambda x, approximate="none": (
+            0.5 * x * (1 + torch.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))) if approximate == "tanh"
+            else 0.5 * x * (1 + torch.erf(x * 0.7071067811865476)))),
 )

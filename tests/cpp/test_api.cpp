@@ -84,6 +84,9 @@ void test_functions_match_torch() {
             x, "sigmoid" + d);
     compare([](auto& t) { return torch_act::tanh(t); }, [](auto& t) { return torch::tanh(t); }, x,
             "tanh" + d);
+    compare([](auto& t) { return torch_act::gelu(t); }, [](auto& t) { return torch::gelu(t); }, x, "gelu" + d);
+    compare([](auto& t) { return torch_act::gelu(t, "tanh"); }, [](auto& t) { return torch::gelu(t, "tanh"); },
+            x, "gelu(tanh)" + d);
 
     for (int64_t n : {1, 3}) {
       auto w1 = (torch::rand({n}) - 0.3).to(dtype).requires_grad_(true);
@@ -158,6 +161,8 @@ void test_bad_input_errors() {
                "expected 'weight' to hold 1 element or one per channel of 'input'");
   expect_error([] { torch_act::nn::PReLU(torch_act::nn::PReLUOptions().num_parameters(0)); },
                "expected 'num_parameters' >= 1");
+  expect_error([] { torch_act::gelu(torch::randn({3}), "exact"); },
+               "torch_act.gelu: expected 'approximate' to be 'none' or 'tanh', but got 'exact'");
 }
 
 std::string printed(const torch::nn::Module& m) {
@@ -182,6 +187,9 @@ void test_module_options_and_parameters() {
   EXPECT(printed(*torch_act::nn::ELU(torch_act::nn::ELUOptions().alpha(0.5))) == "torch_act::nn::ELU(alpha=0.5)", "ELU");
   EXPECT(printed(*torch_act::nn::Sigmoid()) == "torch_act::nn::Sigmoid()", "Sigmoid");
   EXPECT(printed(*torch_act::nn::Tanh()) == "torch_act::nn::Tanh()", "Tanh");
+  EXPECT(printed(*torch_act::nn::GELU(torch_act::nn::GELUOptions().approximate("tanh"))) ==
+             "torch_act::nn::GELU(approximate=tanh)",
+         "GELU");
 
   // clone() gives an independent copy.
   auto copy = std::dynamic_pointer_cast<torch_act::nn::PReLUImpl>(prelu->clone());

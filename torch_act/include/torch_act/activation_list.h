@@ -22,7 +22,8 @@
   X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
   X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
-  X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)
+  X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)                      \
+  X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none"))
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
 

@@ -13,6 +13,7 @@
 
 #include <ios>
 #include <ostream>
+#include <string>
 
 namespace torch_act::nn {
 
@@ -124,5 +125,23 @@ class TanhImpl : public torch::nn::Cloneable<TanhImpl> {
   void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Tanh()"; }
 };
 TORCH_MODULE(Tanh);
+
+struct GELUOptions {
+  GELUOptions() {}
+  // "none" (x * Phi(x)) or "tanh" (its tanh approximation).
+  TORCH_ARG(std::string, approximate) = "none";
+};
+
+class GELUImpl : public torch::nn::Cloneable<GELUImpl> {
+ public:
+  explicit GELUImpl(const GELUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::gelu(input, options.approximate()); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::GELU(approximate=" << options.approximate() << ")";
+  }
+  GELUOptions options;
+};
+TORCH_MODULE(GELU);
 
 }  // namespace torch_act::nn
