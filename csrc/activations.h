@@ -204,6 +204,26 @@ struct GELU : params::gelu {
   }
 };
 
+// SiLU (swish): x * sigmoid(x); d/dx = s (1 + x (1 - s)). Backward reads the input.
+struct SiLU : params::silu {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T> T forward(T x) const { return x / (T(1) + std::exp(-x)); }
+  template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(x); }
+  template <typename T> T backward_from_input(T grad, T x) const {
+    const T s = T(1) / (T(1) + std::exp(-x));
+    return grad * s * (T(1) + x * (T(1) - s));
+  }
+  template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    const Vec<T> s = math::sigmoid(x), one(T(1));
+    return grad * s * at::vec::fmadd(x, one - s, one);
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    const Tensor s = x.sigmoid();
+    return gg * g * s * (1 - s) * (2 + x * (1 - 2 * s));
+  }
+};
+
 // PReLU: LeakyReLU with a learned slope per channel (dim 1).
 // d/dx = x > 0 ? 1 : alpha_c;  d/dalpha_c = sum over channel c of (x > 0 ? 0 : x * grad).
 struct PReLU : params::prelu {

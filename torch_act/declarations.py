@@ -91,4 +91,9 @@ DECLARATIONS = (
         naive=lambda x, approximate="none": (
             0.5 * x * (1 + torch.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))) if approximate == "tanh"
             else 0.5 * x * (1 + torch.erf(x * 0.7071067811865476)))),
+    Declaration(
+        "silu", "SiLU", "SiLU",
+        "SiLU(x) = x * sigmoid(x), also called swish. Backward keeps the input (in place,\n"
+        "a copy of it).",
+        TF.silu, nn.SiLU, naive=lambda x: x * torch.sigmoid(x)),
 )

@@ -87,6 +87,7 @@ void test_functions_match_torch() {
     compare([](auto& t) { return torch_act::gelu(t); }, [](auto& t) { return torch::gelu(t); }, x, "gelu" + d);
     compare([](auto& t) { return torch_act::gelu(t, "tanh"); }, [](auto& t) { return torch::gelu(t, "tanh"); },
             x, "gelu(tanh)" + d);
+    compare([](auto& t) { return torch_act::silu(t); }, [](auto& t) { return torch::silu(t); }, x, "silu" + d);
 
     for (int64_t n : {1, 3}) {
       auto w1 = (torch::rand({n}) - 0.3).to(dtype).requires_grad_(true);
@@ -122,6 +123,7 @@ void test_inplace_functions() {
       {"leaky_relu_(-0.2)", [](const torch::Tensor& t) { auto u = t; return torch_act::leaky_relu_(u, -0.2); }, [](const torch::Tensor& t) { return torch::leaky_relu(t, -0.2); }},
       {"elu_", [](const torch::Tensor& t) { auto u = t; return torch_act::elu_(u); }, [](const torch::Tensor& t) { return torch::elu(t); }},
       {"elu_(-0.5)", [](const torch::Tensor& t) { auto u = t; return torch_act::elu_(u, -0.5); }, [](const torch::Tensor& t) { return torch::elu(t, -0.5); }},
+      {"silu_", [](const torch::Tensor& t) { auto u = t; return torch_act::silu_(u); }, [](const torch::Tensor& t) { return torch::silu(t); }},
   };
   for (auto& c : cases) {
     auto x = leaf * 1.0;
@@ -190,6 +192,7 @@ void test_module_options_and_parameters() {
   EXPECT(printed(*torch_act::nn::GELU(torch_act::nn::GELUOptions().approximate("tanh"))) ==
              "torch_act::nn::GELU(approximate=tanh)",
          "GELU");
+  EXPECT(printed(*torch_act::nn::SiLU(true)) == "torch_act::nn::SiLU(inplace=true)", printed(*torch_act::nn::SiLU(true)));
 
   // clone() gives an independent copy.
   auto copy = std::dynamic_pointer_cast<torch_act::nn::PReLUImpl>(prelu->clone());

@@ -23,7 +23,8 @@
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
   X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
   X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)                      \
-  X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none"))
+  X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none")) \
+  X(silu, SiLU, INPLACE, NO_PARAMS)
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
 

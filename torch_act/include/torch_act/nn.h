@@ -144,4 +144,23 @@ class GELUImpl : public torch::nn::Cloneable<GELUImpl> {
 };
 TORCH_MODULE(GELU);
 
+struct SiLUOptions {
+  /* implicit */ SiLUOptions(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class SiLUImpl : public torch::nn::Cloneable<SiLUImpl> {
+ public:
+  explicit SiLUImpl(const SiLUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::silu_(input) : torch_act::silu(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::SiLU(" << (options.inplace() ? "inplace=true" : "") << ")";
+  }
+  SiLUOptions options;
+};
+TORCH_MODULE(SiLU);
+
 }  // namespace torch_act::nn
