@@ -179,15 +179,14 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> sigmoid(at::vec::Vectorized<T> x) {
   using V = at::vec::Vectorized<T>;
 #if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
   if constexpr (std::is_same_v<T, float>) {
-    // exp(-x) for -x in [-80, ln(FLT_MAX)]: below, 1 + exp(-x) is 1 anyway;
-    // above, it overflows to inf. 2^k = 2^(k-1) * 2 keeps k = 128 in range.
+    // exp(-x) for -x in [-80, 88]: below, 1 + exp(-x) is 1 anyway; above,
+    // inf, so the result is 0 where the exact one is below 6e-39 (subnormal).
+    // NaN propagates through every step.
     const V e = x.neg();
-    V em1_r;
-    const V k = reduce_expm1(at::vec::minimum(at::vec::maximum(e, V(-80.f)), V(88.7228f)), em1_r);
-    V exp_e = (pow2(k - V(1.f)) * (em1_r + V(1.f))) * V(2.f);
-    exp_e = V::blendv(exp_e, V(std::numeric_limits<float>::infinity()), e > V(88.72283935546875f));
-    const V result = (V(1.f) + exp_e).reciprocal();
-    return V::blendv(result, x, x != x);
+    V m;
+    const V two_k = pow2(reduce_expm1(at::vec::minimum(at::vec::maximum(e, V(-80.f)), V(88.f)), m));
+    const V exp_e = V::blendv(at::vec::fmadd(two_k, m, two_k), V(std::numeric_limits<float>::infinity()), e > V(88.f));
+    return (V(1.f) + exp_e).reciprocal();
   }
 #endif
   return (V(T(1)) + x.neg().exp()).reciprocal();
