@@ -68,12 +68,16 @@ C10_ALWAYS_INLINE at::vec::Vectorized<float> reduce_expm1(at::vec::Vectorized<fl
 // x itself (rounding x / sqrt 2 would cost up to a unit):
 //   Phi(-s) = exp(-s^2/2) R_i(s - mid_i), s = |x|, in 8 intervals of width 1.35,
 //   the coefficients of each lane's interval picked by one permute each;
-//   Phi(s) = 1 - Phi(-s).
+//   Phi(s) = 1 - Phi(-s). A vector whose lanes all have s < 3 (98% of vectors
+//   of normally distributed inputs) uses one 14-term polynomial for that range
+//   instead: no lookups, a third fewer instructions.
 // exp(-x^2 / 2) is computed from x^2 split exactly into h + l (an fma), so
 // the lower tail keeps its relative accuracy where exp(-x^2/2) is tiny; and
 // Phi(x) for x < 0 is the tail itself, never 1 - (1 - ...), so x Phi(x) (GELU)
 // has no cancellation. Within 3 ulp (tests/test_vec_math.py sweeps GELU).
 namespace erf_coefficients {
+constexpr float kCdfCentralMid = 1.5e+00f;
+constexpr float kCdfCentral[] = {2.0578067e-01f, -9.027128e-02f, 3.5186864e-02f, -1.2496996e-02f, 4.1104066e-03f, -1.2662781e-03f, 3.6832233e-04f, -1.0194803e-04f, 2.71544e-05f, -6.8455747e-06f, 1.535813e-06f, -3.7778676e-07f, 1.3105226e-07f, -2.6839373e-08f};
 constexpr float kCdfIntervalsPerUnit = 7.407407e-01f;
 alignas(32) constexpr float kCdfMid[8] = {6.75e-01f, 2.025e+00f, 3.375e+00f, 4.725e+00f, 6.075e+00f, 7.425e+00f, 8.775e+00f, 1.1475e+01f};
 alignas(32) constexpr float kCdfTail[9][8] = {
@@ -91,6 +95,10 @@ alignas(32) constexpr float kCdfTail[9][8] = {
 
 #if defined(CPU_CAPABILITY_AVX512)
 using LaneIndex = __m512i;
+// Whether no lane of a comparison's result is set.
+C10_ALWAYS_INLINE bool none_set(at::vec::Vectorized<float> lanes) {
+  return _mm512_movepi32_mask(_mm512_castps_si512(lanes)) == 0;
+}
 // Lane i of table[index[i]], index in [0, 8).
 C10_ALWAYS_INLINE at::vec::Vectorized<float> lookup8(const float* table, LaneIndex index) {
   return _mm512_permutexvar_ps(index, _mm512_castps256_ps512(_mm256_load_ps(table)));
@@ -102,6 +110,7 @@ C10_ALWAYS_INLINE LaneIndex tail_interval(at::vec::Vectorized<float> s) {
 }
 #else
 using LaneIndex = __m256i;
+C10_ALWAYS_INLINE bool none_set(at::vec::Vectorized<float> lanes) { return _mm256_movemask_ps(lanes) == 0; }
 C10_ALWAYS_INLINE at::vec::Vectorized<float> lookup8(const float* table, LaneIndex index) {
   return _mm256_permutevar8x32_ps(_mm256_load_ps(table), index);
 }
@@ -110,6 +119,18 @@ C10_ALWAYS_INLINE LaneIndex tail_interval(at::vec::Vectorized<float> s) {
   return _mm256_min_epi32(i, _mm256_set1_epi32(7));
 }
 #endif
+
+// R_i(s - mid_i), each lane's coefficients looked up. Out of line: it is the
+// rare path, and inlined it would crowd the common one's registers.
+[[gnu::noinline, gnu::cold]] inline at::vec::Vectorized<float> tail_ratio_by_interval(at::vec::Vectorized<float> s) {
+  using V = at::vec::Vectorized<float>;
+  namespace c = erf_coefficients;
+  const LaneIndex i = tail_interval(s);
+  const V u = s - lookup8(c::kCdfMid, i);
+  V r = lookup8(c::kCdfTail[8], i);
+  for (int k = 7; k >= 0; --k) r = at::vec::fmadd(r, u, lookup8(c::kCdfTail[k], i));
+  return r;
+}
 
 // scale * Phi(x), and phi(x) where `pdf` is given. exp(-x^2/2) = 2^k (1 + m)
 // from x^2 = h + l split exactly (l joins the reduced argument); scale * 2^k
@@ -130,10 +151,14 @@ C10_ALWAYS_INLINE at::vec::Vectorized<float> scaled_normal_cdf(at::vec::Vectoriz
   // R_i(s - mid_i). Past 13.5 exp underflows: the clamp only keeps the
   // polynomial finite (NaN stays NaN).
   const V s = at::vec::minimum(x.abs(), V(13.5f));
-  const LaneIndex i = tail_interval(s);
-  const V u = s - lookup8(c::kCdfMid, i);
-  V r = lookup8(c::kCdfTail[8], i);
-  for (int k = 7; k >= 0; --k) r = fmadd(r, u, lookup8(c::kCdfTail[k], i));
+  V r;
+  if (none_set(s >= V(3.f))) [[likely]] {
+    const V u = s - V(c::kCdfCentralMid);
+    r = V(c::kCdfCentral[13]);
+    for (int k = 12; k >= 0; --k) r = fmadd(r, u, V(c::kCdfCentral[k]));
+  } else {
+    r = tail_ratio_by_interval(s);
+  }
   // scale * Phi(-|x|), 0 where it underflows; for x < 0 then scale * 0, so that
   // -inf gives -inf * 0 = NaN, as torch's x * Phi(x) does.
   const V lower = V::blendv((scale * two_k) * fmadd(r, m, r), V(0.f), underflow);
