@@ -219,3 +219,22 @@ def test_compiled_autograd_captures_our_backward_nodes(name, kwargs):
         y.square().sum().backward()
     assert counters["compiled_autograd"]["captures"] >= 1
     assert_all_close([y.detach(), xr.grad] + [p.grad.clone() for p in model.parameters()], eager)
+
+
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=[variant_id(n, kw) for n, kw in VARIANTS])
+def test_convert_every_activation_keeps_its_settings(name, kwargs):
+    """convert() reaches every registered activation, with each argument set,
+    in place or not, and the converted model computes the same."""
+    entry = ACTIVATIONS[name]
+    for extra in ([{}, {"inplace": True}] if entry.has_inplace else [{}]):
+        settings = {"num_parameters": 4} if entry.parameter else {**kwargs, **extra}
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), entry.torch_module(**settings), nn.Linear(4, 2))
+        converted = torch_act.convert(model)
+        twin = converted[1]
+        assert type(twin) is entry.module
+        for setting in entry.settings:
+            assert getattr(twin, setting) == getattr(model[1], setting), setting
+        x = torch.randn(5, 3)
+        with torch.no_grad():
+            torch.testing.assert_close(converted(x.clone()), model(x.clone()))

@@ -52,7 +52,8 @@ def plot_activations(out: Optional[str] = None, xmin: float = -10.0, xmax: float
     # Several curves coincide for x > 0: widths and dashes keep each visible.
     styles = [dict(linewidth=4.0, alpha=0.5), dict(linewidth=2.0, linestyle="--"),
               dict(linewidth=2.0, linestyle="-."), dict(linewidth=2.0, linestyle=":"),
-              dict(linewidth=1.8), dict(linewidth=1.8, linestyle="--")]
+              dict(linewidth=1.8), dict(linewidth=1.8, linestyle="--"),
+              dict(linewidth=2.5, linestyle=(0, (5, 1, 1, 1))), dict(linewidth=2.5, linestyle=(0, (1, 1)))]
     for i, (label, y, dy) in enumerate(curves(x, prelu_alpha, settings).values()):
         style = styles[i % len(styles)]
         ax_f.plot(x, y, label=label, **style)
