@@ -82,18 +82,32 @@ def test_prelu_reset_device_dtype_meta_deepcopy_pickle():
         torch.testing.assert_close(clone(x), m(x))
 
 
+def documented_parameters(fn):
+    """{name: default} of a C builtin's positional parameters, from the signature
+    its docstring opens with ("gelu(input, approximate = 'none') -> Tensor");
+    keyword-only ones (after '*', as torch.sigmoid's out=) are not torch.nn.functional's."""
+    import ast
+    import inspect
+    first = fn.__doc__.strip().splitlines()[0]
+    params = {}
+    for part in first[first.index("(") + 1:first.rindex(")")].split(","):
+        name, _, default = (p.strip() for p in part.partition("="))
+        if name == "*":
+            break
+        params[name] = ast.literal_eval(default) if default else inspect.Parameter.empty
+    return params
+
+
 def test_functional_signatures_match_torch():
     import inspect
     for name, entry in ACTIVATIONS.items():
-        ours = inspect.signature(entry.function).parameters
+        ours = {p.name: p.default for p in inspect.signature(entry.function).parameters.values()}
         try:
-            theirs = inspect.signature(entry.torch_function).parameters
-        except ValueError:  # a C builtin (F.prelu, torch.sigmoid): documented as (input[, weight])
-            assert list(ours)[0] == "input" and list(ours)[1:] == ([entry.parameter] if entry.parameter else [])
-            continue
+            theirs = {p.name: p.default for p in inspect.signature(entry.torch_function).parameters.values()}
+        except ValueError:  # a C builtin (F.prelu, F.gelu, torch.sigmoid)
+            theirs = documented_parameters(entry.torch_function)
+        assert ours == theirs, name
         assert list(ours) == list(theirs), name
-        for p in ours:
-            assert ours[p].default == theirs[p].default, (name, p)
     assert torch_act.functional.leaky_relu is torch_act.leaky_relu
 
 

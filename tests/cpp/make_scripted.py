@@ -29,7 +29,8 @@ def main(out_dir: Path) -> None:
     model = nn.Sequential(
         nn.Conv2d(3, 8, 3), torch_act.PReLU(8), torch_act.LeakyReLU(0.2),
         nn.Conv2d(8, 8, 3), torch_act.ELU(0.5), torch_act.ReLU(inplace=True),
-        nn.Flatten(), nn.Linear(8 * 4 * 4, 10), torch_act.Tanh(), torch_act.Sigmoid(),
+        nn.Flatten(), nn.Linear(8 * 4 * 4, 10), torch_act.GELU("tanh"), nn.Linear(10, 10), torch_act.SiLU(),
+        torch_act.GELU(), torch_act.Tanh(), torch_act.Sigmoid(),
     ).eval()
     with torch.no_grad():
         model[1].alpha.uniform_(-0.5, 0.5)
