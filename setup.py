@@ -34,7 +34,7 @@ sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
 setup(
     name="torch_act",
     version="0.1.0",
-    description="Fused ReLU, LeakyReLU, PReLU, ELU, Sigmoid and Tanh kernels for PyTorch",
+    description="Fused ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU and SiLU kernels for PyTorch",
     packages=find_packages(include=["torch_act", "torch_act.*"]),
     python_requires=">=3.10",
     install_requires=[f"torch=={torch.__version__.split('+')[0]}"],

@@ -15,8 +15,9 @@ def _twin(module: nn.Module):
 
 
 def convert(model: nn.Module, inplace: bool = False) -> nn.Module:
-    """Return ``model`` with every torch.nn ReLU, LeakyReLU, PReLU, ELU, Sigmoid
-    and Tanh replaced by its torch_act twin, with the same settings and weights
+    """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
+    ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU) replaced by its
+    torch_act twin, with the same settings and weights
     (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
 
     With ``inplace=False`` (the default) the model is deep-copied first and the
