@@ -3,6 +3,8 @@
 // is written, so a rejected call leaves the caller's tensors unchanged.
 #pragma once
 
+#include "declarations.h"
+
 #include <ATen/MemoryOverlap.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/SymNodeImpl.h>
@@ -105,14 +107,17 @@ inline void check_weighted_args(const at::Tensor& input, const at::Tensor& weigh
 
 namespace torch_act {
 
-// Hyper-parameters an activation refuses (GELU's approximate, say): its math
-// struct's invalid_params() says why, or nothing.
-template <typename Act>
-void check_params(const Act& act, OpName op) {
-  if constexpr (requires { act.invalid_params(); }) {
-    const std::string why = act.invalid_params();
+// Act's hyper-parameters from an op's arguments; values the activation
+// refuses (GELU's approximate, say: its math struct's invalid_params() says
+// why) are an error. Every backend checks them first, in this order.
+template <typename Act, typename... A>
+typename Act::params_type checked_params(OpName op, const A&... args) {
+  const auto p = make_params<typename Act::params_type>(args...);
+  if constexpr (requires(const Act& act) { act.invalid_params(); }) {
+    const std::string why = Act{p}.invalid_params();
     TORCH_CHECK(why.empty(), "torch_act.", op, ": ", why);
   }
+  return p;
 }
 
 // Whether two elements of t share a memory location (an expand()ed or

@@ -25,17 +25,10 @@ struct Kernels {
   using P = typename Act::params_type;
   static constexpr std::string_view name = Act::name;
 
-  // The params, checked (Meta runs the same checks in the same order).
-  static P checked(OpName op, const A&... a) {
-    const P p = make_params<P>(a...);
-    check_params(Act{p}, op);
-    return p;
-  }
-
   // --- elementwise families ---
 
   static Tensor forward(const Tensor& input, A... a) {
-    const P p = checked({name}, a...);
+    const P p = checked_params<Act>({name}, a...);
     check_floating(input, {name}, "input");
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
@@ -45,7 +38,7 @@ struct Kernels {
 
   static void forward_(const Tensor& input, A... a) {
     const OpName op{name, "_"};
-    const P p = checked(op, a...);
+    const P p = checked_params<Act>(op, a...);
     check_floating(input, op, "input");
     check_no_self_overlap(input, op);
     in_place(input, [&](const Tensor& x) {
@@ -55,7 +48,7 @@ struct Kernels {
 
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
     const OpName op{name, "_forward"};
-    const P p = checked(op, a...);
+    const P p = checked_params<Act>(op, a...);
     check_floating(input, op, "input");
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
@@ -68,7 +61,7 @@ struct Kernels {
   // In place; the bits follow mask_bit_order(input).
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
     const OpName op{name, "_forward_"};
-    const P p = checked(op, a...);
+    const P p = checked_params<Act>(op, a...);
     check_floating(input, op, "input");
     check_no_self_overlap(input, op);
     Tensor mask = empty_mask_for(input);
@@ -81,7 +74,7 @@ struct Kernels {
 
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
     const OpName op{name, "_backward"};
-    const P p = checked(op, a...);
+    const P p = checked_params<Act>(op, a...);
     check_floating(grad_output, op, "grad_output");
     check_mask(mask, grad_output, op);
     check_dim_order(dim_order, grad_output.dim(), op);
@@ -96,7 +89,7 @@ struct Kernels {
 
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
     const OpName op{name, "_backward"};
-    const P p = checked(op, a...);
+    const P p = checked_params<Act>(op, a...);
     check_floating(saved, op, ops::saved_arg<Act>());
     check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
     Tensor s = dense(saved);

@@ -15,36 +15,30 @@ template <typename Act, typename... A>
 struct Kernels {
   static constexpr std::string_view name = Act::name;
 
-  // The activation, its hyper-parameters checked.
-  static Act checked(OpName op, const A&... a) {
-    const Act act{make_params<typename Act::params_type>(a...)};
-    check_params(act, op);
-    return act;
-  }
   static Tensor forward(const Tensor& input, A... a) {
-    checked({name}, a...);
+    checked_params<Act>({name}, a...);
     check_floating(input, {name}, "input");
     return empty_output_like(input);
   }
   static void forward_(const Tensor& input, A... a) {
-    checked({name, "_"}, a...);
+    checked_params<Act>({name, "_"}, a...);
     check_floating(input, {name, "_"}, "input");
     check_no_self_overlap(input, {name, "_"});
   }
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
-    checked({name, "_forward"}, a...);
+    checked_params<Act>({name, "_forward"}, a...);
     check_floating(input, {name, "_forward"}, "input");
     return {empty_output_like(input), empty_mask_for(input)};
   }
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
-    checked({name, "_forward_"}, a...);
+    checked_params<Act>({name, "_forward_"}, a...);
     check_floating(input, {name, "_forward_"}, "input");
     check_no_self_overlap(input, {name, "_forward_"});
     return empty_mask_for(input);
   }
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
     const OpName op{name, "_backward"};
-    checked(op, a...);
+    checked_params<Act>(op, a...);
     check_floating(grad_output, op, "grad_output");
     check_mask(mask, grad_output, op);
     check_dim_order(dim_order, grad_output.dim(), op);
@@ -52,7 +46,7 @@ struct Kernels {
   }
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
     const OpName op{name, "_backward"};
-    checked(op, a...);
+    checked_params<Act>(op, a...);
     check_floating(saved, op, ops::saved_arg<Act>());
     check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
     return empty_output_like(saved);
