@@ -5,8 +5,9 @@ The code is generated as source text, registered with ``linecache`` and
 executed, as ``dataclasses`` does: ``inspect.getsource`` shows it, and
 TorchScript, which compiles from source, scripts it like hand-written code.
 """
+import functools
 import linecache
-from typing import Dict, List, Tuple
+from typing import Dict, FrozenSet, List, Tuple
 
 import torch
 
@@ -18,13 +19,10 @@ def op_exists(name: str) -> bool:
     return f"torch_act::{name}" in _op_names()
 
 
-_OP_NAMES: List[str] = []
-
-
-def _op_names() -> List[str]:
-    if not _OP_NAMES:
-        _OP_NAMES.extend(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("torch_act::"))
-    return _OP_NAMES
+@functools.cache
+def _op_names() -> FrozenSet[str]:
+    # The op library registers everything once, at import: read it once too.
+    return frozenset(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("torch_act::"))
 
 
 def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
@@ -70,7 +68,7 @@ def make_module(decl, namespace: Dict[str, object]):
     ``F.<name>`` (the functional module), and returns it."""
     params = hyper_parameters(decl.name)
     inplace = op_exists(decl.name + "_")
-    settings = [(n, t, d) for n, t, d in params] + ([("inplace", "bool", False)] if inplace else [])
+    settings = params + ([("inplace", "bool", False)] if inplace else [])
     names = [n for n, _, _ in settings]
     init_args = "".join(f", {n}: {t} = {d!r}" for n, t, d in settings)
     call_args = "input" + "".join(f", self.{n}" for n in names)
