@@ -104,13 +104,15 @@ struct ELU : params::elu {
   template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
     return Vec<T>::blendv(grad * Vec<T>(T(alpha)) * x.exp(), grad, x > Vec<T>(T(0)));
   }
+  // Zero unless the saved value is < 0, as torch.nn's second derivative
+  // (zero at the kink and at NaN).
   template <typename Tensor>
   Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
-    return (gg * g).masked_fill(y > 0, 0);
+    return (gg * g).masked_fill((y < 0).logical_not(), 0);
   }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
-    return (gg * g * alpha * x.exp()).masked_fill(x > 0, 0);
+    return (gg * g * alpha * x.exp()).masked_fill((x < 0).logical_not(), 0);
   }
 };
 
@@ -243,14 +245,53 @@ struct PReLU : params::prelu {
   // Backward of (grad_input, grad_alpha) = prelu_backward(g, x, alpha), given
   // their gradients gg_input and gg_alpha (broadcast like alpha): the
   // gradients of g, x and alpha (the last elementwise, to be summed per
-  // channel). NaN counts as negative, as in forward.
+  // channel). NaN counts as negative, as in forward; x = +-0 counts as
+  // positive, as in torch.nn's second derivatives of PReLU.
   template <typename Tensor>
   static std::tuple<Tensor, Tensor, Tensor> double_backward(const Tensor& gg_input, const Tensor& gg_alpha,
                                                             const Tensor& g, const Tensor& x,
                                                             const Tensor& alpha) {
-    const Tensor positive = x > 0;
+    const Tensor positive = x >= 0;
     return {(gg_input * alpha + gg_alpha * x).where(positive.logical_not(), gg_input),
             (gg_alpha * g).masked_fill(positive, 0), (gg_input * g).masked_fill(positive, 0)};
+  }
+  // Forward-mode AD. An undefined tangent counts as zero, and an undefined
+  // result is a zero tangent. torch.nn's tangent takes x >= 0 as the positive
+  // side where its backward takes x > 0: at x = +-0 the tangent is x_t, the
+  // gradient alpha * grad; both are followed.
+  template <typename Tensor>
+  static Tensor jvp(const Tensor& x_t, const Tensor& alpha_t, const Tensor& x, const Tensor& alpha) {
+    const Tensor negative = sum_defined(x_t.defined() ? alpha * x_t : Tensor(),
+                                        alpha_t.defined() ? x * alpha_t : Tensor());
+    if (!x_t.defined()) return negative.masked_fill(x >= 0, 0);
+    return negative.defined() ? x_t.where(x >= 0, negative) : x_t;
+  }
+  // The tangents of prelu_backward's outputs (grad_input, and grad_alpha's
+  // terms before the per-channel sum) from those of g, x and alpha; x moves
+  // grad_input only through the side it is on (nothing away from the kink).
+  // Sides as in double_backward.
+  template <typename Tensor>
+  static std::tuple<Tensor, Tensor> backward_jvp(const Tensor& g_t, const Tensor& x_t, const Tensor& alpha_t,
+                                                 const Tensor& g, const Tensor& x, const Tensor& alpha) {
+    const Tensor positive = x >= 0;
+    const Tensor input_negative = sum_defined(g_t.defined() ? alpha * g_t : Tensor(),
+                                              alpha_t.defined() ? alpha_t * g : Tensor());
+    Tensor grad_input_t;
+    if (g_t.defined()) {
+      grad_input_t = g_t.where(positive, input_negative);
+    } else if (input_negative.defined()) {
+      grad_input_t = input_negative.masked_fill(positive, 0);
+    }
+    Tensor alpha_terms_t = sum_defined(g_t.defined() ? x * g_t : Tensor(), x_t.defined() ? x_t * g : Tensor());
+    if (alpha_terms_t.defined()) alpha_terms_t = alpha_terms_t.masked_fill(positive, 0);
+    return {grad_input_t, alpha_terms_t};
+  }
+
+ private:
+  template <typename Tensor>
+  static Tensor sum_defined(const Tensor& a, const Tensor& b) {
+    if (!a.defined()) return b;
+    return b.defined() ? a + b : a;
   }
 };
 
