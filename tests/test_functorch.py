@@ -391,3 +391,21 @@ def test_gradgradcheck_forward_over_reverse_and_batched(name, kwargs, per_channe
     fn, _ = functions(name, kwargs)
     assert gradgradcheck(fn, check_inputs(name, per_channel), check_fwd_over_rev=True, check_rev_over_rev=True,
                          check_batched_grad=True)
+
+
+# --- torch.compile over transforms ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "gelu", "prelu"])  # one per family, and GELU's str argument
+def test_compiled_vmap_of_grad_equals_eager(name):
+    entry = ACTIVATIONS[name]
+    w = torch.rand(3, dtype=torch.float64) - 0.3 if entry.parameter else None
+
+    def f(s):
+        return (entry.function(s, w) if w is not None else entry.function(s)).sum()
+
+    per_sample = vmap(grad(f))
+    compiled = torch.compile(per_sample, fullgraph=True, backend="aot_eager")
+    for shape in [(4, 2, 3, 5), (6, 2, 3, 7)]:
+        x = torch.randn(shape, dtype=torch.float64)
+        torch.testing.assert_close(compiled(x), per_sample(x))

@@ -137,6 +137,10 @@ auto make_node(const char* name, Backward backward, const Inputs&... inputs) {
   return node;
 }
 
+// What make_node returns, for a node made only when a graph is recorded.
+template <typename Backward>
+using NodePtr = decltype(make_node("", std::declval<Backward>()));
+
 // Makes `node` the grad_fn of `outputs` (output 0, 1, ...).
 template <typename NodePtr>
 void set_history(const NodePtr& node, std::initializer_list<Tensor> outputs) {

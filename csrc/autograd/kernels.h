@@ -40,7 +40,7 @@ struct Kernels {
     } else {
       const Tensor output = below_autograd([&] { return Calls::forward(input, p); });
       const bool reads_output = backward_reads_output(Act{p});
-      decltype(make_node(backward_name<Act>(), SavedGrad<Act>{p}, input)) node;
+      NodePtr<SavedGrad<Act>> node;
       if (grad) {
         node = make_node(backward_name<Act>(), SavedGrad<Act>{p}, input);
         set_history(node, {output});
@@ -170,7 +170,7 @@ struct Kernels {
       const auto order = mask_bit_order(input);
       // Edges are taken before the write: it bumps the version, after which
       // a view's grad_fn would be regenerated.
-      decltype(make_node(backward_name<Act>(), MaskGrad<Act>{order, p}, input)) node;
+      NodePtr<MaskGrad<Act>> node;
       if (grad) node = make_node(backward_name<Act>(), MaskGrad<Act>{order, p}, input);
       Tensor mask;
       {
@@ -190,7 +190,7 @@ struct Kernels {
       const Tensor original = reads_output ? Tensor() : input.clone();
       Tensor tangent;
       if (dual && !reads_output) tangent = Calls::saved_backward(input_t, primal_of(original), p);
-      decltype(make_node(backward_name<Act>(), SavedGrad<Act>{p}, input)) node;
+      NodePtr<SavedGrad<Act>> node;
       if (grad) {
         node = make_node(backward_name<Act>(), SavedGrad<Act>{p}, input);
         if (!reads_output) node->save(original, /*is_output=*/false);
