@@ -12,6 +12,9 @@ from .convert import convert
 from .functional import *  # noqa: F401,F403  (one function per activation)
 from .modules import *  # noqa: F401,F403  (one module per activation)
 from .registry import ACTIVATIONS, Activation
+from .distributed import register_when_dtensor_is_imported
+
+register_when_dtensor_is_imported()
 
 __version__ = "0.1.0"
 

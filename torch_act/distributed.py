@@ -1,0 +1,184 @@
+"""DTensor support: how every torch_act op shards (tensor and sequence
+parallelism on torch.distributed), registered as soon as both torch_act and
+torch.distributed.tensor are imported.
+
+* Elementwise ops keep any Shard or Replicate placement. Partial inputs are
+  reduced first (the activations are not linear); the backward ops are linear
+  in ``grad_output``, so a Partial gradient stays Partial.
+* PReLU: a per-channel weight follows a sharded channel dim (input Shard(1),
+  weight Shard(0)); sharded elsewhere, the weight is replicated and its
+  gradient is Partial (each rank sums its part).
+* The bit mask of the mask family describes one rank's shard in that shard's
+  own memory order; no placement of the mask's own shape says that. The mask
+  ops are therefore run per shard by handlers here: the mask is a DTensor
+  carrying the placements of the input it was made from (and its shape), and
+  the backward brings ``grad_output`` to those placements before it runs.
+  Nothing else may redistribute a mask.
+"""
+import importlib.abc
+import importlib.util
+import math
+import sys
+from typing import List
+
+import torch
+
+from ._codegen import op_exists
+from .declarations import DECLARATIONS
+
+__all__ = ["register_sharding_strategies", "register_when_dtensor_is_imported"]
+
+
+def _elementwise_strategies(ndim: int, n_tensors: int, n_params: int, partial_first: bool = False):
+    """Every tensor argument Shard(d) or Replicate alike; with partial_first,
+    also (Partial, Replicate...) -> Partial (linear in the first)."""
+    from torch.distributed.tensor import Partial, Replicate, Shard
+
+    none = [None] * n_params
+    out = [([Replicate()], [Replicate()] * n_tensors + none)]
+    out += [([Shard(d)], [Shard(d)] * n_tensors + none) for d in range(ndim)]
+    if partial_first:
+        out.append(([Partial()], [Partial()] + [Replicate()] * (n_tensors - 1) + none))
+    return out
+
+
+def _prelu_strategies(x, weight, backward: bool):
+    """(outputs, inputs) for prelu (input, weight) or prelu_backward
+    (grad_output, input, weight) -> (grad_input, grad_weight)."""
+    from torch.distributed.tensor import Partial, Replicate, Shard
+
+    per_channel = math.prod(weight.shape) > 1
+    lead = 2 if backward else 1  # grad_output and input, or input
+    out = [([Replicate()] * (2 if backward else 1), [Replicate()] * (lead + 1))]
+    for d in range(x.ndim):
+        if d == 1 and per_channel:
+            weight_p, grad_weight_p = Shard(0), Shard(0)
+        else:
+            weight_p, grad_weight_p = Replicate(), Partial()
+        outputs = [Shard(d), grad_weight_p] if backward else [Shard(d)]
+        out.append((outputs, [Shard(d)] * lead + [weight_p]))
+    if backward:  # linear in grad_output
+        out.append(([Partial(), Partial()], [Partial(), Replicate(), Replicate()]))
+    return out
+
+
+def _dim_order(t) -> List[int]:
+    """csrc/layout.h's dim_order_of: size-1 dims first, then by decreasing stride."""
+    ones = [d for d in range(t.dim()) if t.shape[d] == 1]
+    moving = sorted((d for d in range(t.dim()) if t.shape[d] != 1), key=lambda d: -t.stride(d))
+    return ones + moving
+
+
+def _mask_bit_order(t) -> List[int]:
+    """csrc/layout.h's mask_bit_order: the order of the bits a mask op writes."""
+    from torch._prims_common import is_non_overlapping_and_dense_or_false as is_non_overlapping_and_dense
+
+    return _dim_order(t) if is_non_overlapping_and_dense(t) else list(range(t.dim()))
+
+
+def _mask_handlers(name: str):
+    """DTensor handlers of name_forward, name_forward_ and name_backward."""
+    from torch.distributed.tensor import DTensor
+
+    ops = torch.ops.torch_act
+
+    def reduced(x):
+        # Partial -> Replicate: the activation is not linear.
+        from torch.distributed.tensor import Replicate
+        from torch.distributed.tensor.placement_types import Partial
+
+        if any(isinstance(p, Partial) for p in x.placements):
+            x = x.redistribute(x.device_mesh, [Replicate() if isinstance(p, Partial) else p for p in x.placements])
+        return x
+
+    def wrap(local, like):
+        return DTensor.from_local(local, like.device_mesh, like.placements, run_check=False,
+                                  shape=like.shape, stride=like.stride())
+
+    def forward(op, args, kwargs):
+        x = reduced(args[0])
+        local = x.to_local()
+        order = _dim_order(x)  # what autograd records for backward: the global output's
+        if _mask_bit_order(local) != order:
+            inverse = sorted(range(len(order)), key=order.__getitem__)
+            local = local.permute(order).contiguous().permute(inverse)
+        output, mask = op(local, *args[1:], **kwargs)
+        return wrap(output, x), wrap(mask, x)
+
+    def forward_(op, args, kwargs):
+        x = args[0]
+        local = x.to_local()
+        if x.placements != reduced(x).placements or _mask_bit_order(local) != _mask_bit_order(x):
+            raise RuntimeError(f"torch_act.{name}_forward_: expected a DTensor whose shards are laid out "
+                               "like the whole tensor and not Partial; redistribute it or call out of place")
+        return wrap(op(local, *args[1:], **kwargs), x)
+
+    def backward(op, args, kwargs):
+        grad, mask, order, *params = args
+        if grad.placements != mask.placements:
+            grad = grad.redistribute(grad.device_mesh, mask.placements)
+        return wrap(op(grad.to_local(), mask.to_local(), order, *params, **kwargs), grad)
+
+    return {getattr(ops, name + "_forward").default: forward,
+            getattr(ops, name + "_backward").default: backward,
+            **({getattr(ops, name + "_forward_").default: forward_} if op_exists(name + "_forward_") else {})}
+
+
+def register_sharding_strategies() -> None:
+    """Registers DTensor sharding for every torch_act op (done at import)."""
+    from torch.distributed.tensor import DTensor
+    from torch.distributed.tensor.experimental import register_sharding
+
+    ops = torch.ops.torch_act
+    handlers = DTensor._op_dispatcher._custom_op_handlers
+    for d in DECLARATIONS:
+        if d.module_settings is not None:  # the weighted family
+            register_sharding(getattr(ops, d.name).default)(
+                lambda x, weight: _prelu_strategies(x, weight, backward=False))
+            register_sharding(getattr(ops, d.name + "_backward").default)(
+                lambda grad, x, weight: _prelu_strategies(x, weight, backward=True))
+            continue
+        register_sharding(getattr(ops, d.name).default)(
+            lambda x, *params: _elementwise_strategies(x.ndim, 1, len(params)))
+        if op_exists(d.name + "_"):  # returns nothing: no output placements
+            register_sharding(getattr(ops, d.name + "_").default)(
+                lambda x, *params: [([], inputs) for _, inputs in _elementwise_strategies(x.ndim, 1, len(params))])
+        if op_exists(d.name + "_forward"):
+            handlers.update(_mask_handlers(d.name))
+        else:
+            register_sharding(getattr(ops, d.name + "_backward").default)(
+                lambda grad, saved, *params: _elementwise_strategies(grad.ndim, 2, len(params), partial_first=True))
+
+
+class _RegisterAfterImport(importlib.abc.MetaPathFinder):
+    """Registers the strategies right after torch.distributed.tensor is first
+    imported: importing it with torch_act would cost every user ~1 s."""
+
+    def find_spec(self, name, path, target=None):
+        if name != _DTENSOR:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            register_sharding_strategies()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+_DTENSOR = "torch.distributed.tensor"
+
+
+def register_when_dtensor_is_imported() -> None:
+    """Registers now if DTensor is already imported, else as soon as it is."""
+    if not torch.distributed.is_available():
+        return
+    if _DTENSOR in sys.modules:
+        register_sharding_strategies()
+    else:
+        sys.meta_path.insert(0, _RegisterAfterImport())
