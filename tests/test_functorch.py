@@ -296,6 +296,23 @@ def test_vmap_of_grad_equals_torch(name, kwargs, sample):
     assert_matches(name, jacrev(ours)(*args), jacrev(theirs)(*args), x[0])
 
 
+@pytest.mark.parametrize("n", [7, 64, 65])
+@pytest.mark.parametrize("name,kwargs", INPLACE_VARIANTS, ids=INPLACE_IDS)
+def test_vmap_of_grad_and_jvp_through_inplace_equals_torch(name, kwargs, n):
+    """In place under vmap with a graph or a tangent: the in-place mask rule
+    writes whole rows directly (64) or through a padded copy (7, 65)."""
+    ours, _ = functions(name, {**kwargs, "inplace": True})
+    _, theirs = functions(name, kwargs)
+    x = torch.randn(5, n, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    x[:, 0] = 0.0
+    assert_matches(name, vmap(grad(lambda s: ours(s * 2).sum()))(x), vmap(grad(lambda s: theirs(s * 2).sum()))(x))
+
+    def tangent(fn):
+        return vmap(lambda s: jvp(lambda u: fn(u * 1), (s,), (torch.ones_like(s),))[1])(x)
+
+    assert_matches(name, tangent(ours), tangent(theirs))
+
+
 # --- PReLU: per-sample gradients and ensembles ------------------------------------
 
 
