@@ -10,6 +10,7 @@
 //   family Output:  backward_from_output(grad, y)         grad * f' from the output
 //   family Input:   backward_from_input(grad, x)          grad * f' from the input
 //   and double_backward_from_*(gg, g, saved): d(backward)/d(saved) times gg,
+// The scalar forms are C10_HOST_DEVICE: the CUDA kernels call them too.
 //   in ATen ops (a template over the tensor type, instantiated by autograd only).
 // A struct whose hyper-parameter picks between formulas gives them as nested
 // structs and with_form(f), which calls f with the one picked (kernels.h).
@@ -22,6 +23,7 @@
 #include "vec_math.h"
 
 #include <ATen/cpu/vec/vec.h>
+#include <c10/macros/Macros.h>
 
 #include <cmath>
 #include <tuple>
@@ -46,15 +48,15 @@ using Vec = at::vec::Vectorized<T>;
 // gradient at NaN is grad, as torch's threshold_backward(grad, result, 0).
 struct ReLU : params::relu {
   static constexpr Keeps keeps = Keeps::Mask;
-  template <typename T> T forward(T x) const { return x <= T(0) ? T(0) : x; }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x <= T(0) ? T(0) : x; }
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x, Vec<T>(T(0)), x <= Vec<T>(T(0)));
   }
-  template <typename T> bool mask_bit(T x) const { return !(x <= T(0)); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0)); }
   // Lanes all ones where the bit is set: x > 0, or NaN.
   template <typename T> Vec<T> mask_bit(Vec<T> x) const { return (x > Vec<T>(T(0))) | (x != x); }
   // Selects rather than multiplies: an inf/NaN grad on the dead side gives 0.
-  template <typename T> T backward(T grad, bool bit) const { return bit ? grad : T(0); }
+  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
   // `set`: lanes all ones where the bit is set.
   template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const { return grad & set; }
 };
@@ -63,14 +65,14 @@ struct ReLU : params::relu {
 // side (a product, so -inf * 0 is NaN exactly as in torch).
 struct LeakyReLU : params::leaky_relu {
   static constexpr Keeps keeps = Keeps::Mask;
-  template <typename T> T forward(T x) const { return x > T(0) ? x : x * T(negative_slope); }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x > T(0) ? x : x * T(negative_slope); }
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x * Vec<T>(T(negative_slope)), x, x > Vec<T>(T(0)));
   }
-  template <typename T> bool mask_bit(T x) const { return x > T(0); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return x > T(0); }
   template <typename T> Vec<T> mask_bit(Vec<T> x) const { return x > Vec<T>(T(0)); }
   // grad * 1 is grad exactly; selecting the factor first vectorizes better.
-  template <typename T> T backward(T grad, bool bit) const {
+  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const {
     return grad * (bit ? T(1) : T(negative_slope));
   }
   template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const {
@@ -84,7 +86,7 @@ struct LeakyReLU : params::leaky_relu {
 struct ELU : params::elu {
   static constexpr Keeps keeps = Keeps::OutputOrInput;
   bool saves_output() const { return alpha >= 0; }
-  template <typename T> T forward(T x) const {
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
     return x <= T(0) ? std::expm1(x) * T(alpha) : x;
   }
   template <typename T> Vec<T> forward(Vec<T> x) const {
@@ -92,13 +94,13 @@ struct ELU : params::elu {
   }
   // Both select on "> 0" so that a NaN input gives a NaN gradient, as the
   // vectorized body of torch's elu_backward does (its scalar tail gives grad).
-  template <typename T> T backward_from_output(T grad, T y) const {
+  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const {
     return y > T(0) ? grad : grad * (y + T(alpha));
   }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return Vec<T>::blendv(grad * (y + Vec<T>(T(alpha))), grad, y > Vec<T>(T(0)));
   }
-  template <typename T> T backward_from_input(T grad, T x) const {
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
     return x > T(0) ? grad : grad * T(alpha) * std::exp(x);
   }
   template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
@@ -119,9 +121,9 @@ struct ELU : params::elu {
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
 struct Sigmoid : params::sigmoid {
   static constexpr Keeps keeps = Keeps::Output;
-  template <typename T> T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
   template <typename T> Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
-  template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
+  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y) * y;
   }
@@ -134,9 +136,9 @@ struct Sigmoid : params::sigmoid {
 // Tanh: dy/dx = 1 - y^2.
 struct Tanh : params::tanh {
   static constexpr Keeps keeps = Keeps::Output;
-  template <typename T> T forward(T x) const { return std::tanh(x); }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return std::tanh(x); }
   template <typename T> Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
-  template <typename T> T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
+  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y * y);
   }
@@ -160,10 +162,10 @@ struct GELU : params::gelu {
   // The scalar forms run in double: erfc(x / sqrt 2) for x << 0 would amplify
   // the rounding of a float argument 2 x^2 times.
   struct Erf {
-    template <typename T> T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
+    template <typename T> C10_HOST_DEVICE T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
     template <typename T> Vec<T> forward(Vec<T> x) const { return math::normal_cdf(x, x); }
     // Phi + x phi.
-    template <typename T> T backward_from_input(T grad, T x) const {
+    template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
       const double xd = x;
       return grad * T(0.5 * std::erfc(xd * -M_SQRT1_2) + xd * kInvSqrt2Pi * std::exp(-0.5 * xd * xd));
     }
@@ -176,14 +178,14 @@ struct GELU : params::gelu {
   // 2u with one rounding fewer than the textbook form (each costs |2u| ulp in
   // sigmoid(2u) for x < 0); s = sigmoid(2u); d/dx = s + 2 x s (1 - s) u'.
   struct TanhForm {
-    template <typename T> static T two_u(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
+    template <typename T> static C10_HOST_DEVICE T two_u(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
     template <typename T> static Vec<T> two_u(Vec<T> x) {
       return Vec<T>(T(2 * kSqrt2OverPi)) * x * at::vec::fmadd(Vec<T>(T(kCubic)) * x, x, Vec<T>(T(1)));
     }
-    template <typename V> static V du(V x) { return V(kSqrt2OverPi) * (V(1) + V(3 * kCubic) * x * x); }
-    template <typename T> T forward(T x) const { return x / (T(1) + std::exp(-two_u(x))); }
+    template <typename V> static C10_HOST_DEVICE V du(V x) { return V(kSqrt2OverPi) * (V(1) + V(3 * kCubic) * x * x); }
+    template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-two_u(x))); }
     template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(two_u(x)); }
-    template <typename T> T backward_from_input(T grad, T x) const {
+    template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
       const T s = T(1) / (T(1) + std::exp(-two_u(x)));
       return grad * (s + T(2) * x * s * (T(1) - s) * du(x));
     }
@@ -209,9 +211,9 @@ struct GELU : params::gelu {
 // SiLU (swish): x * sigmoid(x); d/dx = s (1 + x (1 - s)). Backward reads the input.
 struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
-  template <typename T> T forward(T x) const { return x / (T(1) + std::exp(-x)); }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-x)); }
   template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(x); }
-  template <typename T> T backward_from_input(T grad, T x) const {
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
     const T s = T(1) / (T(1) + std::exp(-x));
     return grad * s * (T(1) + x * (T(1) - s));
   }
@@ -230,15 +232,15 @@ struct SiLU : params::silu {
 // d/dx = x > 0 ? 1 : alpha_c;  d/dalpha_c = sum over channel c of (x > 0 ? 0 : x * grad).
 struct PReLU : params::prelu {
   static constexpr Keeps keeps = Keeps::InputAndWeight;
-  template <typename T> static T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
+  template <typename T> static C10_HOST_DEVICE T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
   template <typename T> static Vec<T> forward(Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * x, x, x > Vec<T>(T(0)));
   }
-  template <typename T> static T grad_input(T grad, T x, T alpha) { return x > T(0) ? grad : alpha * grad; }
+  template <typename T> static C10_HOST_DEVICE T grad_input(T grad, T x, T alpha) { return x > T(0) ? grad : alpha * grad; }
   template <typename T> static Vec<T> grad_input(Vec<T> grad, Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * grad, grad, x > Vec<T>(T(0)));
   }
-  template <typename T> static T grad_alpha_term(T grad, T x) { return x > T(0) ? T(0) : x * grad; }
+  template <typename T> static C10_HOST_DEVICE T grad_alpha_term(T grad, T x) { return x > T(0) ? T(0) : x * grad; }
   template <typename T> static Vec<T> grad_alpha_term(Vec<T> grad, Vec<T> x) {
     return Vec<T>::blendv(x * grad, Vec<T>(T(0)), x > Vec<T>(T(0)));
   }
@@ -294,6 +296,19 @@ struct PReLU : params::prelu {
     return b.defined() ? a + b : a;
   }
 };
+
+// Calls f(form) with the activation itself or, for one whose hyper-parameter
+// picks between formulas (act.with_form(f), as GELU's `approximate`), with
+// the formula it picks: the choice is made once per call, not per element.
+// Every backend's kernels take their math this way.
+template <typename Act, typename F>
+void with_form(const Act& act, const F& f) {
+  if constexpr (requires { act.with_form(f); }) {
+    act.with_form(f);
+  } else {
+    f(act);
+  }
+}
 
 // The math structs, in the order of activation_list.h.
 #define TORCH_ACT_COMMA_STRUCT(op, Struct, ...) , Struct

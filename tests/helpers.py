@@ -64,7 +64,7 @@ def make_weight(entry, x, dtype, per_channel, seed=1):
         return None
     n = x.shape[1] if per_channel and x.dim() >= 2 else 1
     g = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, generator=g, dtype=torch.float64) - 0.3).to(dtype)
+    return (torch.rand(n, generator=g, dtype=torch.float64) - 0.3).to(dtype=dtype, device=x.device)
 
 
 def call(fn, x, weight, kwargs):

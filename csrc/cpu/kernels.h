@@ -22,18 +22,6 @@ using P = typename Act::params_type;
 
 // --- elementwise families ----------------------------------------------------
 
-// Calls f(form) with the activation itself or, for one whose hyper-parameter
-// picks between formulas (act.with_form(f), as GELU's `approximate`), with
-// the formula it picks: the choice is made once per call, not per element.
-template <typename Act, typename F>
-void with_form(const Act& act, const F& f) {
-  if constexpr (requires { act.with_form(f); }) {
-    act.with_form(f);
-  } else {
-    f(act);
-  }
-}
-
 // y[i] = f(x[i]) over any dense memory, in parallel blocks.
 template <typename F>
 void unary(c10::ScalarType dtype, const void* x, void* y, int64_t n, const F& f) {
@@ -105,14 +93,6 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
   });
 }
 
-template <typename Act>
-constexpr ElementwiseKernels<P<Act>> elementwise_kernels() {
-  if constexpr (Act::keeps == Keeps::Mask) {
-    return {forward<Act>, forward_with_mask<Act>, mask_backward<Act>, nullptr};
-  } else {
-    return {forward<Act>, nullptr, nullptr, saved_backward<Act>};
-  }
-}
 
 // --- the weighted family: the slope varies along dim 1 ------------------------
 
@@ -264,20 +244,7 @@ void weighted_backward(const P<Act>&, c10::ScalarType dtype, ChannelView view, c
   });
 }
 
-template <typename Act>
-constexpr WeightedKernels<P<Act>> weighted_kernels() {
-  return {weighted_forward<Act>, weighted_backward<Act>};
-}
-
-template <typename... Acts>
-constexpr auto elementwise_table(List<Acts...>) {
-  return std::tuple{elementwise_kernels<Acts>()...};
-}
-
-template <typename... Acts>
-constexpr auto weighted_table(List<Acts...>) {
-  return std::tuple{weighted_kernels<Acts>()...};
-}
+TORCH_ACT_KERNEL_ENTRIES
 
 }  // namespace
 
@@ -286,11 +253,8 @@ constexpr auto weighted_table(List<Acts...>) {
 
 // Constant-initialized (constinit): a table built by code at load time would
 // run this build's instructions on every CPU, the oldest included.
-constinit inline const KernelTable table = {
-    TORCH_ACT_STRINGIFY(CPU_CAPABILITY),
-    elementwise_table(act::Elementwise{}),
-    weighted_table(act::Weighted{}),
-};
+constinit inline const KernelTable table =
+    make_kernel_table<Entries>(TORCH_ACT_STRINGIFY(CPU_CAPABILITY), act::Elementwise{}, act::Weighted{});
 
 }  // namespace CPU_CAPABILITY
 }  // namespace torch_act::cpu

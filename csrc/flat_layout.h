@@ -1,14 +1,15 @@
-// Getting tensors into the one dense layout the flat CPU loops need: every
-// tensor a loop reads or writes shares it (docs/ARCHITECTURE.md, "Memory layout").
+// Getting tensors into the one dense layout the flat kernels of every
+// backend need: every tensor a kernel reads or writes shares it
+// (docs/ARCHITECTURE.md, "Memory layout").
 #pragma once
 
-#include "../layout.h"
+#include "layout.h"
 
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 
-namespace torch_act::cpu {
+namespace torch_act {
 
 // t itself when dense, else a copy in the layout empty_like gives it.
 inline at::Tensor dense(const at::Tensor& t) {
@@ -55,4 +56,4 @@ inline at::Tensor aligned_mask(const at::Tensor& mask) {
   return m;
 }
 
-}  // namespace torch_act::cpu
+}  // namespace torch_act
