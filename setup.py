@@ -6,13 +6,17 @@ CMake package in torch_act/share/cmake (the public headers are in
 torch_act/include).
 Build with `pip install --no-build-isolation -e .` in an environment that
 already holds torch==2.13.0 (build isolation would fetch another torch).
+
+CUDA kernels (csrc/cuda/) are built when the installed torch has CUDA and nvcc
+is found; TORCH_ACT_CUDA=0 or 1 forces them off or on. TORCH_CUDA_ARCH_LIST is
+respected; by default Ampere (8.0) and Hopper (9.0) with PTX for newer GPUs.
 """
 import glob
 import os
 
 import torch
 from setuptools import find_packages, setup
-from torch.utils.cpp_extension import BuildExtension, CppExtension
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,7 +33,40 @@ write_build_info()
 # The library is written to torch_act/lib/, which git does not keep.
 os.makedirs(os.path.join(HERE, "torch_act", "lib"), exist_ok=True)
 
-sources = sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True))
+
+
+def build_cuda():
+    wanted = os.environ.get("TORCH_ACT_CUDA", "")
+    available = torch.version.cuda is not None and CUDA_HOME is not None
+    if wanted == "1" and not available:
+        raise SystemExit(f"TORCH_ACT_CUDA=1, but torch {torch.__version__} has no CUDA or nvcc was not found "
+                         f"(CUDA_HOME={CUDA_HOME})")
+    return available if wanted == "" else wanted == "1"
+
+
+def cuda_library_include_flags():
+    # CUDA wheels (torch's nvidia-* dependencies) hold the library headers
+    # torch's CUDA headers include (cusparse.h, cublas_v2.h) in
+    # site-packages/nvidia/<package>/include. Searched after nvcc's own
+    # toolkit headers (-isystem): the wheels' cuda_runtime.h lacks the
+    # compiler's crt/ headers.
+    import importlib.util
+
+    spec = importlib.util.find_spec("nvidia")
+    roots = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
+    dirs = sorted(d for root in roots for d in glob.glob(os.path.join(root, "*", "include")))
+    return [flag for d in dirs for flag in ("-isystem", d)]
+
+
+CUDA = build_cuda()
+if CUDA:
+    os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "8.0;9.0+PTX")
+sources = sorted(p for p in glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True)
+                 if CUDA or not p.startswith(os.path.join("csrc", "cuda", "")))
+if CUDA:
+    sources += sorted(glob.glob(os.path.join("csrc", "cuda", "*.cu")))
+Extension = CUDAExtension if CUDA else CppExtension
+CUDA_INCLUDE_FLAGS = cuda_library_include_flags() if CUDA else []
 
 setup(
     name="torch_act",
@@ -39,7 +76,7 @@ setup(
     python_requires=">=3.10",
     install_requires=[f"torch=={torch.__version__.split('+')[0]}"],
     ext_modules=[
-        CppExtension(
+        Extension(
             "torch_act.lib.libtorch_act",
             sources,
             include_dirs=[os.path.join(HERE, "csrc"), os.path.join(HERE, "torch_act", "include")],
@@ -53,7 +90,8 @@ setup(
             # without it every kernel silently runs on one thread. The library
             # then needs libgomp.so.1, the runtime torch itself loads.
             extra_compile_args={"cxx": ["-O3", "-std=c++20", "-fvisibility=hidden",
-                                        "-fno-trapping-math", "-fopenmp"]},
+                                        "-fno-trapping-math", "-fopenmp"] + CUDA_INCLUDE_FLAGS,
+                                "nvcc": ["-O3", "-std=c++20", "--expt-relaxed-constexpr"] + CUDA_INCLUDE_FLAGS},
             py_limited_api=True,
         )
     ],
