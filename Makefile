@@ -3,6 +3,7 @@
 # make build - (re)build the extension in place
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
+# make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,9 +11,9 @@ PY := $(VENV)/bin/python
 TORCH_VERSION := 2.13.0
 export MAX_JOBS ?= 2
 
-SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h') setup.py
+SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test cuda-check demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,35 @@ qemu-test: build
 	@command -v qemu-x86_64 >/dev/null || { echo "qemu-test needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
 	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
 	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(CAPABILITY_TESTS)
+
+# The CUDA build checked on a machine without a GPU: a second virtualenv with
+# torch $(CUDA_TORCH_VERSION) (a CUDA 13 build), torch_act built with its CUDA kernels
+# by the machine's nvcc in a copy of the tracked sources (the in-place CPU
+# build stays as it is), the device code it holds listed, and the whole test
+# suite run there (GPU tests skip: no CUDA device).
+CUDA_VENV ?= .venv-cuda
+CUDA_TORCH_VERSION := 2.14.1
+CUDA_SRC := build/cuda-check/src
+CUOBJDUMP = $(firstword $(wildcard $(CUDA_VENV)/lib/python3*/site-packages/triton/backends/nvidia/bin/cuobjdump))
+$(CUDA_VENV)/.deps-installed: requirements-dev.txt
+	$(PYTHON) -m venv $(CUDA_VENV)
+	$(CUDA_VENV)/bin/python -m pip install -q torch==$(CUDA_TORCH_VERSION)
+	$(CUDA_VENV)/bin/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# The toolkit nvcc belongs to (torch guesses it from nvcc's path, which may be a wrapper).
+CUDA_HOME ?= $(firstword $(wildcard /usr/local/cuda) $(patsubst %/bin/nvcc,%,$(shell command -v nvcc)))
+cuda-check: export CUDA_HOME := $(CUDA_HOME)
+cuda-check: $(CUDA_VENV)/.deps-installed
+	@command -v nvcc >/dev/null || { echo "cuda-check needs nvcc (CUDA 13) on the PATH"; exit 1; }
+	rm -rf $(CUDA_SRC) && mkdir -p $(CUDA_SRC)
+	git ls-files -z | xargs -0 cp --parents -t $(CUDA_SRC)
+	cd $(CUDA_SRC) && TORCH_ACT_CUDA=1 $(CURDIR)/$(CUDA_VENV)/bin/python -m pip install -q --no-build-isolation -e .
+	@echo "== device code in $(CUDA_SRC)/torch_act/lib/libtorch_act.so"
+	readelf -S --wide $(CUDA_SRC)/torch_act/lib/libtorch_act.so | grep -E 'nv_fatbin|Name'
+	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
+	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
+	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

@@ -1,0 +1,127 @@
+"""The CUDA backend against torch.nn.functional on the GPU: the CPU parity
+checks run on CUDA tensors (every activation, argument set, dtype, layout and
+special value), gradcheck in float64, opcheck, bitwise-deterministic PReLU
+weight gradients, CUDA-graph capture of a training step, a second device, and
+the bytes saved for backward equal to the CPU's. Runs only where
+torch.cuda.is_available()."""
+import pytest
+import torch
+from torch import nn
+from torch.autograd import gradcheck, gradgradcheck
+
+import torch_act
+from torch_act import ACTIVATIONS
+
+from helpers import FLOAT_DTYPES, LAYOUTS, make_leaf
+from test_opcheck import SAMPLES
+from test_parity import VARIANT_IDS, VARIANTS, check_against_torch
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_parity_on_cuda(name, kwargs, dtype, layout):
+    shape, make_input = LAYOUTS[layout]
+    leaf = make_leaf(shape, dtype).cuda()
+    for per_channel in (False, True) if ACTIVATIONS[name].parameter else (False,):
+        check_against_torch(name, kwargs, leaf, make_input, per_channel)
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 63, 64, 65, 1000, 65537, 1 << 20])
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_sizes_across_warps_and_words(name, kwargs, n):
+    x = torch.randn(n, device="cuda") * 3
+    check_against_torch(name, kwargs, x.view(1, -1), lambda t: t, per_channel=False)
+
+
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_gradcheck_on_cuda(name, kwargs):
+    fn = ACTIVATIONS[name].function
+    x = torch.randn(2, 3, 5, dtype=torch.float64, device="cuda")
+    x = (x + 0.1 * x.sign()).requires_grad_()
+    args = (x,) if not ACTIVATIONS[name].parameter else (
+        x, (torch.rand(3, dtype=torch.float64, device="cuda") - 0.3).requires_grad_())
+    assert gradcheck(lambda *a: fn(*a, **kwargs), args, check_forward_ad=True, check_batched_grad=True)
+    assert gradgradcheck(lambda *a: fn(*a, **kwargs), args)
+
+
+@pytest.mark.parametrize("name,args", SAMPLES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SAMPLES)])
+def test_opcheck_on_cuda(name, args):
+    moved = [a.detach().cuda().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a for a in args]
+    torch.library.opcheck(getattr(torch.ops.torch_act, name).default, moved)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_prelu_weight_gradient_is_bitwise_deterministic(channels_last):
+    x = torch.randn(8, 64, 33, 17, device="cuda")
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    w = torch.rand(64, device="cuda")
+    g = torch.randn_like(x)
+    grads = [torch.ops.torch_act.prelu_backward(g, x, w)[1] for _ in range(5)]
+    assert all(torch.equal(grads[0], other) for other in grads[1:])
+
+
+def test_mixed_devices_name_the_argument():
+    with pytest.raises(RuntimeError, match="'weight' on the device of 'input'"):
+        torch_act.prelu(torch.randn(2, 3, device="cuda"), torch.rand(3))
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="fewer than two CUDA devices")
+def test_second_device_while_first_is_current():
+    x = torch.randn(4, 5, device="cuda:1")
+    with torch.cuda.device(0):
+        for name, entry in ACTIVATIONS.items():
+            args = (x, torch.rand(5, device="cuda:1")) if entry.parameter else (x,)
+            torch.testing.assert_close(entry.function(*args).cpu(), entry.torch_function(*[a.cpu() for a in args]))
+
+
+def test_cuda_graph_captures_a_training_step():
+    torch.manual_seed(0)
+    layers = []
+    for name, entry in ACTIVATIONS.items():
+        layers += [nn.Linear(16, 16), entry.module(16) if entry.parameter else entry.module()]
+    model = nn.Sequential(*layers).cuda()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(8, 16, device="cuda"), torch.randn(8, 16, device="cuda")
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):  # warm-up on a side stream, as CUDA graphs require
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+    before = loss.item()
+    for _ in range(5):
+        graph.replay()
+    torch.cuda.synchronize()
+    assert loss.item() < before
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_saved_bytes_equal_the_cpu_table(name):
+    entry = ACTIVATIONS[name]
+
+    def saved_bytes(device):
+        sizes = []
+
+        def pack(t):
+            sizes.append(t.numel() * t.element_size())
+            return t
+
+        x = torch.randn(64, 32, device=device, requires_grad=True)
+        args = (x, torch.rand(32, device=device, requires_grad=True)) if entry.parameter else (x,)
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            entry.function(*args)
+        return sorted(sizes)
+
+    assert saved_bytes("cuda") == saved_bytes("cpu")
