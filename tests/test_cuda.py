@@ -125,3 +125,14 @@ def test_saved_bytes_equal_the_cpu_table(name):
         return sorted(sizes)
 
     assert saved_bytes("cuda") == saved_bytes("cpu")
+
+
+def test_autocast_on_cuda_casts_prelu_like_torch():
+    x = torch.randn(4, 3, device="cuda")
+    w = torch.rand(3, device="cuda", requires_grad=True)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        ours, theirs = torch_act.prelu(x, w), nn.functional.prelu(x, w)
+    assert ours.dtype == theirs.dtype == torch.bfloat16
+    torch.testing.assert_close(ours, theirs)
+    (grad,) = torch.autograd.grad(ours.float().sum(), w)
+    assert grad.dtype == torch.float32
