@@ -4,6 +4,7 @@
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
+# make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test cuda-check demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test cuda-check gpu-test demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +84,19 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider
+
+# On a machine with a GPU (the lent H100/H200, no internet): one command that
+# builds torch_act with its CUDA kernels against that machine's own python
+# and torch, runs the GPU tests and the GPU benchmark. GPU_PYTHON picks the
+# interpreter.
+GPU_PYTHON ?= python3
+gpu-test: export CUDA_HOME := $(CUDA_HOME)
+gpu-test: export PYTHONPATH := $(CURDIR)
+gpu-test:
+	$(GPU_PYTHON) -c "import torch; assert torch.cuda.is_available(), 'gpu-test needs a CUDA device'; print('torch', torch.__version__, '|', torch.cuda.get_device_name())"
+	TORCH_ACT_CUDA=1 $(GPU_PYTHON) setup.py -q build_ext --inplace
+	$(GPU_PYTHON) -m pytest -q -ra -p no:cacheprovider tests/test_cuda.py
+	$(GPU_PYTHON) benchmarks/bench.py --device cuda --rounds 3
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

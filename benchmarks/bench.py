@@ -5,12 +5,15 @@ memory-bandwidth limit).
     make bench          # train step, float32, 2 threads, every size -> benchmarks/RESULTS.md + PNG
     make bench-full     # forward / backward / train step x float32, bfloat16 x 1, 2 threads,
                         # plus the RSS cross-check, deep-MLP peak memory and the compiled MLP
+    python benchmarks/bench.py --device cuda   # train step on the GPU, float32 and bfloat16,
+                        # 16M and 256M elements -> benchmarks/RESULTS_CUDA.md + PNG
     python benchmarks/bench.py --help
 
 Method (the VMs are shared and noisy): for each case the contenders run in
 alternation, A B C A B C ..., for several rounds; each run is the best block of
-a torch.utils.benchmark blocked_autorange; a ratio is the median over rounds of
-the per-round ratio torch_act / torch.nn. Timings are never asserted anywhere.
+a torch.utils.benchmark blocked_autorange (on CUDA: CUDA events around
+repeated launches); a ratio is the median over rounds of the per-round ratio
+torch_act / torch.nn. Timings are never asserted anywhere.
 """
 import argparse
 import platform
@@ -30,10 +33,12 @@ import compiled_mlp  # benchmarks/compiled_mlp.py
 import peak_memory  # benchmarks/peak_memory.py
 import saved_memory  # benchmarks/saved_memory.py
 
-SIZES = {"4K": 4096, "256K": 262_144, "6M": 6_291_456, "16M": 16_777_216}
+SIZES = {"4K": 4096, "256K": 262_144, "6M": 6_291_456, "16M": 16_777_216, "256M": 268_435_456}
+DEFAULT_SIZES = {"cpu": ["4K", "256K", "6M", "16M"], "cuda": ["16M", "256M"]}
 # PReLU with 64 channel alphas: a ResNet stage's activation (6.4M elements),
-# and the same channels at 16M elements.
-PRELU_NCHW = {"NCHW 64ch 6M": (32, 64, 56, 56), "NCHW 64ch 16M": (32, 64, 128, 64)}
+# and the same channels at 16M and 256M elements.
+PRELU_NCHW = {"NCHW 64ch 6M": (32, 64, 56, 56), "NCHW 64ch 16M": (32, 64, 128, 64),
+              "NCHW 64ch 256M": (64, 64, 256, 256)}
 
 
 @dataclass
@@ -55,13 +60,13 @@ def cases(names=None, sizes=None):
                 yield Case("prelu", label, shape, per_channel=True)
 
 
-def make_inputs(case, dtype):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(case.shape, generator=g).to(dtype)
-    grad = torch.randn(case.shape, generator=g).to(dtype)
+def make_inputs(case, dtype, device="cpu"):
+    g = torch.Generator(device).manual_seed(0)
+    x = torch.randn(case.shape, generator=g, device=device).to(dtype)
+    grad = torch.randn(case.shape, generator=g, device=device).to(dtype)
     w = None
     if ACTIVATIONS[case.name].parameter:
-        w = torch.full((case.shape[1] if case.per_channel else 1,), 0.25, dtype=dtype)
+        w = torch.full((case.shape[1] if case.per_channel else 1,), 0.25, dtype=dtype, device=device)
     return x, grad, w
 
 
@@ -86,30 +91,56 @@ def contender_globals(fn, x, grad, w, mode):
     return glb
 
 
-def best_time(stmt, glb, threads, min_run_time):
+def best_time(stmt, glb, threads, min_run_time, device="cpu"):
+    if device == "cuda":
+        return cuda_time(stmt, glb, min_run_time)
     timer = benchmark.Timer(stmt, globals=glb, num_threads=threads)
     m = timer.blocked_autorange(min_run_time=min_run_time)
     return min(m.times)  # the best block: steadier than the mean on shared machines
 
 
-def measure(case, dtype, mode, threads, rounds, min_run_time):
+def cuda_time(stmt, glb, min_run_time):
+    """Seconds per run, from CUDA events around a batch of launches sized to
+    take about min_run_time; the best of three batches."""
+    code = compile(stmt, "<bench>", "exec")
+    for _ in range(3):  # warm-up: allocator, lazy init
+        exec(code, glb)
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    exec(code, glb)
+    end.record()
+    end.synchronize()
+    runs = max(1, int(min_run_time / max(start.elapsed_time(end) / 1e3, 1e-6)))
+    best = float("inf")
+    for _ in range(3):
+        start.record()
+        for _ in range(runs):
+            exec(code, glb)
+        end.record()
+        end.synchronize()
+        best = min(best, start.elapsed_time(end) / 1e3 / runs)
+    return best
+
+
+def measure(case, dtype, mode, threads, rounds, min_run_time, device="cpu"):
     entry = ACTIVATIONS[case.name]
-    x, grad, w = make_inputs(case, dtype)
+    x, grad, w = make_inputs(case, dtype, device)
     contenders = {"torch_act": entry.function, "torch.nn": entry.torch_function, "naive": entry.naive}
     glbs = {k: contender_globals(fn, x, grad, w, mode) for k, fn in contenders.items()}
     times = {k: [] for k in contenders}
     for _ in range(rounds):
         for k in contenders:
-            times[k].append(best_time(statement(mode), glbs[k], threads, min_run_time))
+            times[k].append(best_time(statement(mode), glbs[k], threads, min_run_time, device))
     ratio = statistics.median(a / b for a, b in zip(times["torch_act"], times["torch.nn"]))
     naive_ratio = statistics.median(a / b for a, b in zip(times["torch_act"], times["naive"]))
     return {k: statistics.median(v) for k, v in times.items()}, ratio, naive_ratio
 
 
-def copy_time(numel, dtype, threads, rounds, min_run_time):
-    src = torch.randn(numel).to(dtype)
+def copy_time(numel, dtype, threads, rounds, min_run_time, device="cpu"):
+    src = torch.randn(numel, device=device).to(dtype)
     dst = torch.empty_like(src)
-    return statistics.median(best_time("dst.copy_(src)", dict(dst=dst, src=src), threads, min_run_time)
+    return statistics.median(best_time("dst.copy_(src)", dict(dst=dst, src=src), threads, min_run_time, device)
                              for _ in range(rounds))
 
 
@@ -127,7 +158,10 @@ def bytes_moved(case, dtype, mode):
     return {"forward": fwd, "backward": bwd, "train": fwd + bwd}[mode]
 
 
-def machine():
+def machine(device="cpu"):
+    if device == "cuda":
+        return (f"{torch.cuda.get_device_name()}; torch {torch.__version__} (CUDA {torch.version.cuda}); "
+                f"torch_act {torch_act.__version__}; Python {platform.python_version()}")
     cpu = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -145,7 +179,7 @@ def machine():
             f"Python {platform.python_version()}; {torch.get_num_threads()} threads available")
 
 
-def run(modes, dtypes, thread_counts, rounds, min_run_time, names=None, sizes=None, progress=True):
+def run(modes, dtypes, thread_counts, rounds, min_run_time, names=None, sizes=None, progress=True, device="cpu"):
     rows = []
     todo = [(c, d, m, t) for c in cases(names, sizes) for d in dtypes for m in modes for t in thread_counts]
     try:
@@ -160,8 +194,8 @@ def run(modes, dtypes, thread_counts, rounds, min_run_time, names=None, sizes=No
             numel *= s
         key = (numel, dtype, threads)
         if key not in copies:
-            copies[key] = copy_time(numel, dtype, threads, rounds, min_run_time)
-        times, ratio, naive_ratio = measure(case, dtype, mode, threads, rounds, min_run_time)
+            copies[key] = copy_time(numel, dtype, threads, rounds, min_run_time, device)
+        times, ratio, naive_ratio = measure(case, dtype, mode, threads, rounds, min_run_time, device)
         moved = bytes_moved(case, dtype, mode)
         gbps = moved / times["torch_act"] / 1e9
         copy_gbps = 2 * numel * torch.empty((), dtype=dtype).element_size() / copies[key] / 1e9
@@ -213,11 +247,16 @@ def main():
     parser.add_argument("--min-run-time", type=float, default=0.1, help="seconds per blocked_autorange")
     parser.add_argument("--dtypes", help="comma-separated, e.g. float32,bfloat16 (default: float32; --full: both)")
     parser.add_argument("--activations", help="comma-separated subset, e.g. relu,prelu (default: all)")
-    parser.add_argument("--sizes", help=f"comma-separated subset of {','.join(SIZES)} (default: all)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
+    parser.add_argument("--sizes", help=f"comma-separated subset of {','.join(SIZES)} (default: 4K to 16M on cpu, 16M and 256M on cuda)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="cpu (default) or cuda: the current GPU, float32 and bfloat16, 16M and 256M")
+    parser.add_argument("--out", help="default: benchmarks/RESULTS.md (cpu), benchmarks/RESULTS_CUDA.md (cuda)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device (torch.cuda.is_available() is False)")
+    args.out = args.out or str(Path(__file__).parent / ("RESULTS_CUDA.md" if args.device == "cuda" else "RESULTS.md"))
     names = args.activations.split(",") if args.activations else None
-    sizes = args.sizes.split(",") if args.sizes else None
+    sizes = args.sizes.split(",") if args.sizes else DEFAULT_SIZES[args.device]
     for n in names or []:
         if n not in ACTIVATIONS:
             parser.error(f"--activations: unknown activation {n!r}; choose from {', '.join(ACTIVATIONS)}")
@@ -226,6 +265,8 @@ def main():
             parser.error(f"--sizes: unknown size {z!r}; choose from {', '.join(SIZES)}")
     if args.full:
         modes, dtypes, threads = ["forward", "backward", "train"], [torch.float32, torch.bfloat16], [1, 2]
+    elif args.device == "cuda":
+        modes, dtypes, threads = ["train"], [torch.float32, torch.bfloat16], [1]
     else:
         modes, dtypes, threads = ["train"], [torch.float32], [2]
     if args.dtypes:
@@ -234,14 +275,15 @@ def main():
             if not isinstance(getattr(torch, d, None), torch.dtype) or not getattr(torch, d).is_floating_point:
                 parser.error(f"--dtypes: {d!r} is not a floating-point torch dtype (e.g. float32, bfloat16)")
             dtypes.append(getattr(torch, d))
-    rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes)
+    rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes, device=args.device)
     text = table(rows)
     print(text)
     out = Path(args.out)
     png = out.with_suffix(".png")
     chart([r for r in rows if r["mode"] == "train" and r["dtype"] == "float32" and r["threads"] == max(threads)],
           png)
-    sections = [f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
+    sections = [] if args.device == "cuda" else [
+        f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
     if args.full:
         print("\nmemory: RSS cross-check, deep-MLP peak; then the compiled MLP")
         sections[0] += "\n\n" + saved_memory.table(saved_memory.rss_rows(), rss=True)
@@ -251,7 +293,7 @@ def main():
                         + compiled_mlp.WHY)
     out.write_text(
         "# torch_act benchmark results\n\n"
-        f"Machine: {machine()}\n\n"
+        f"Machine: {machine(args.device)}\n\n"
         f"Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`. "
         "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
         "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "

@@ -136,3 +136,30 @@ def test_autocast_on_cuda_casts_prelu_like_torch():
     torch.testing.assert_close(ours, theirs)
     (grad,) = torch.autograd.grad(ours.float().sum(), w)
     assert grad.dtype == torch.float32
+
+
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
+def test_forward_ad_and_vmap_on_cuda(name, kwargs):
+    """Tangents and per-sample gradients (vmap with its fallback off) on CUDA
+    tensors, equal to torch.nn's."""
+    from torch.func import grad, jvp, vmap
+
+    entry = ACTIVATIONS[name]
+    x = torch.randn(4, 3, 70, dtype=torch.float64, device="cuda")
+    x[0, 0, :2] = torch.tensor([0.0, -0.0])  # the kinks (NaN: test_parity_on_cuda)
+    w = torch.rand(3, dtype=torch.float64, device="cuda") - 0.3 if entry.parameter else None
+
+    def bind(fn):
+        return (lambda v: fn(v, w, **kwargs)) if w is not None else (lambda v: fn(v, **kwargs))
+
+    ours, theirs = bind(entry.function), bind(entry.torch_function)
+    t = torch.randn_like(x)
+    torch.testing.assert_close(jvp(ours, (x,), (t,))[1], jvp(theirs, (x,), (t,))[1])
+    torch._C._functorch._set_vmap_fallback_enabled(False)
+    try:
+        def per_sample(f):
+            return vmap(grad(lambda s: f(s[None]).sum()))(x)
+
+        torch.testing.assert_close(per_sample(ours), per_sample(theirs))
+    finally:
+        torch._C._functorch._set_vmap_fallback_enabled(True)
