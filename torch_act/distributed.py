@@ -82,13 +82,17 @@ def _mask_handlers(name: str):
 
     ops = torch.ops.torch_act
 
+    def partial(p):
+        from torch.distributed.tensor.placement_types import Partial
+
+        return isinstance(p, Partial)
+
     def reduced(x):
         # Partial -> Replicate: the activation is not linear.
         from torch.distributed.tensor import Replicate
-        from torch.distributed.tensor.placement_types import Partial
 
-        if any(isinstance(p, Partial) for p in x.placements):
-            x = x.redistribute(x.device_mesh, [Replicate() if isinstance(p, Partial) else p for p in x.placements])
+        if any(partial(p) for p in x.placements):
+            x = x.redistribute(x.device_mesh, [Replicate() if partial(p) else p for p in x.placements])
         return x
 
     def wrap(local, like):
@@ -108,7 +112,7 @@ def _mask_handlers(name: str):
     def forward_(op, args, kwargs):
         x = args[0]
         local = x.to_local()
-        if x.placements != reduced(x).placements or _mask_bit_order(local) != _mask_bit_order(x):
+        if any(partial(p) for p in x.placements) or _mask_bit_order(local) != _mask_bit_order(x):
             raise RuntimeError(f"torch_act.{name}_forward_: expected a DTensor whose shards are laid out "
                                "like the whole tensor and not Partial; redistribute it or call out of place")
         return wrap(op(local, *args[1:], **kwargs), x)

@@ -43,12 +43,17 @@ struct TensorKernels {
     return y;
   }
 
-  static void forward_(const Tensor& input, A... a) {
-    const Guard guard{input};
-    const OpName op{name, "_"};
+  // The checks of an in-place op, before any write; its hyper-parameters.
+  static P checked_in_place(const Tensor& input, OpName op, A... a) {
     const P p = checked_params<Act>(op, a...);
     check_floating(input, op, "input");
     check_no_self_overlap(input, op);
+    return p;
+  }
+
+  static void forward_(const Tensor& input, A... a) {
+    const Guard guard{input};
+    const P p = checked_in_place(input, {name, "_"}, a...);
     in_place(input, [&](const Tensor& x) {
       table().forward(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), x.numel());
     });
@@ -62,22 +67,17 @@ struct TensorKernels {
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
     Tensor mask = empty_mask_for(x);
-    table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), y.data_ptr(), mask_words(mask),
-                                        x.numel());
+    table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), y.data_ptr(), mask_words(mask), x.numel());
     return {y, mask};
   }
 
   // In place; the bits follow mask_bit_order(input).
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
     const Guard guard{input};
-    const OpName op{name, "_forward_"};
-    const P p = checked_params<Act>(op, a...);
-    check_floating(input, op, "input");
-    check_no_self_overlap(input, op);
+    const P p = checked_in_place(input, {name, "_forward_"}, a...);
     Tensor mask = empty_mask_for(input);
     in_place(input, [&](const Tensor& x) {
-      table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(),
-                                          mask_words(mask), x.numel());
+      table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), mask_words(mask), x.numel());
     });
     return mask;
   }
@@ -93,8 +93,8 @@ struct TensorKernels {
     // Memory of both now runs in the mask's bit order.
     Tensor g = (is_identity_order(dim_order) ? grad_output : grad_output.permute(dim_order)).contiguous();
     Tensor words = aligned_mask(mask);
-    table().mask_backward(p, g.scalar_type(), g.const_data_ptr(), mask_words_const(words),
-                                    grad_input.data_ptr(), g.numel());
+    table().mask_backward(p, g.scalar_type(), g.const_data_ptr(), mask_words_const(words), grad_input.data_ptr(),
+                          g.numel());
     return grad_input;
   }
 
@@ -107,8 +107,8 @@ struct TensorKernels {
     Tensor s = dense(saved);
     Tensor g = in_layout_of(grad_output, s);
     Tensor grad_input = empty_output_like(s);
-    table().saved_backward(p, s.scalar_type(), g.const_data_ptr(), s.const_data_ptr(),
-                                     grad_input.data_ptr(), s.numel());
+    table().saved_backward(p, s.scalar_type(), g.const_data_ptr(), s.const_data_ptr(), grad_input.data_ptr(),
+                           s.numel());
     return grad_input;
   }
 
@@ -131,7 +131,7 @@ struct TensorKernels {
     Tensor y = empty_output_like(x);
     if (x.numel() > 0) {
       table().forward(P{}, x.scalar_type(), channel_view(x, w), x.const_data_ptr(), w.const_data_ptr(),
-                                y.data_ptr());
+                      y.data_ptr());
     }
     return y;
   }
