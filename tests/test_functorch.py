@@ -355,7 +355,7 @@ def test_vmapped_ensemble_with_prelu_equals_torch(batched_input):
         torch.manual_seed(seed)
         m = nn.Sequential(nn.Linear(5, 6), cls(6), nn.Linear(6, 2), cls()).double()
         with torch.no_grad():
-            m[1].weight.copy_(torch.rand(6) - 0.3) if cls is nn.PReLU else m[1].alpha.copy_(torch.rand(6) - 0.3)
+            (m[1].weight if cls is nn.PReLU else m[1].alpha).copy_(torch.rand(6) - 0.3)
         return m
 
     torch_models = [build(nn.PReLU, s) for s in range(4)]
