@@ -159,16 +159,27 @@ struct GELU : params::gelu {
     if (approximate == "none" || tanh_form) return "";
     return "expected 'approximate' to be 'none' or 'tanh', but got '" + approximate + "'";
   }
-  // The scalar forms run in double: erfc(x / sqrt 2) for x << 0 would amplify
-  // the rounding of a float argument 2 x^2 times.
+  // The CPU's scalar forms run in double: erfc(x / sqrt 2) for x << 0 would
+  // amplify the rounding of a float argument 2 x^2 times. On the GPU double
+  // math runs at a fraction of float's rate and made GELU compute-bound (half
+  // the copy bandwidth on an H100), so there T is the compute type (float for
+  // float/half/bfloat16), as torch's CUDA GELU; where the amplification shows,
+  // |GELU(x)| < 1e-4.
+  // Backward: grad * (Phi + x phi).
   struct Erf {
-    template <typename T> C10_HOST_DEVICE T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
-    template <typename T> Vec<T> forward(Vec<T> x) const { return math::normal_cdf(x, x); }
-    // Phi + x phi.
-    template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
+#if defined(__CUDA_ARCH__)
+    template <typename T> __device__ T forward(T x) const { return x * T(0.5) * erfc(x * T(-M_SQRT1_2)); }
+    template <typename T> __device__ T backward_from_input(T grad, T x) const {
+      return grad * (T(0.5) * erfc(x * T(-M_SQRT1_2)) + x * T(kInvSqrt2Pi) * exp(T(-0.5) * x * x));
+    }
+#else
+    template <typename T> T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
+    template <typename T> T backward_from_input(T grad, T x) const {
       const double xd = x;
       return grad * T(0.5 * std::erfc(xd * -M_SQRT1_2) + xd * kInvSqrt2Pi * std::exp(-0.5 * xd * xd));
     }
+#endif
+    template <typename T> Vec<T> forward(Vec<T> x) const { return math::normal_cdf(x, x); }
     template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
       Vec<T> pdf;
       const Vec<T> cdf = math::normal_cdf(x, Vec<T>(T(1)), &pdf);

@@ -1,6 +1,6 @@
 // The CUDA kernels of every family, over any activation of it: the math
 // struct's scalar forward/derivative (activations.h, C10_HOST_DEVICE) applied
-// by grid-stride loops over dense memory, computed in the "opmath" type
+// by grid-stride loops over dense memory in 16-byte packs, computed in the "opmath" type
 // (float for float/half/bfloat16) and stored once. Nothing here names an
 // activation; the table lists them all from activation_list.h. Kernels run on
 // the current stream and allocate nothing, so they can be captured in CUDA
@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 namespace torch_act::cuda {
 namespace {
@@ -32,75 +33,166 @@ using opmath = at::opmath_type<T>;
 // Whole warps per block (the mask kernels pack one 32-bit word per warp).
 constexpr int kThreads = 256;
 
-int blocks_for(int64_t n) {
+int blocks_for(int64_t work_items) {
   const int64_t max_blocks = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 32;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((n + kThreads - 1) / kThreads, max_blocks)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>((work_items + kThreads - 1) / kThreads, max_blocks)));
 }
 
-// Grid-stride: every index in [0, n) once.
-#define TORCH_ACT_GRID_STRIDE(i, n)                                                     \
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += int64_t(blockDim.x) * gridDim.x)
-
 template <typename Launch>
-void launch(int64_t n, const Launch& kernel) {
-  if (n == 0) return;
-  kernel(blocks_for(n), kThreads, at::cuda::getCurrentCUDAStream());
+void launch(int64_t work_items, const Launch& kernel) {
+  if (work_items == 0) return;
+  kernel(blocks_for(work_items), kThreads, at::cuda::getCurrentCUDAStream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+// --- packs: V consecutive elements per thread, one 16-byte access ------------
+//
+// A memory-bound kernel reaches the copy bandwidth only with enough bytes in
+// flight per SM; one 4-byte (or 2-byte) access per thread leaves it well
+// short. So each thread moves a pack of 16 bytes where every pointer is
+// 16-byte aligned (fresh allocations are), and one element otherwise
+// (views at odd offsets); the last pack of a range is loaded and stored
+// element by element.
+
+template <typename T>
+constexpr int kPack = 16 / sizeof(T);
+
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+template <int V, typename T>
+__device__ __forceinline__ Pack<T, V> load_pack(const T* p, int64_t first, int64_t n) {
+  if (first + V <= n) return *reinterpret_cast<const Pack<T, V>*>(p + first);
+  Pack<T, V> out;
+#pragma unroll
+  for (int j = 0; j < V; ++j) out.v[j] = first + j < n ? p[first + j] : static_cast<T>(0.f);
+  return out;
+}
+
+template <int V, typename T>
+__device__ __forceinline__ void store_pack(T* p, int64_t first, int64_t n, const Pack<T, V>& pack) {
+  if (first + V <= n) {
+    *reinterpret_cast<Pack<T, V>*>(p + first) = pack;
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < V; ++j) {
+    if (first + j < n) p[first + j] = pack.v[j];
+  }
+}
+
+// Calls f(std::integral_constant<int, V>) with the widest pack every pointer allows.
+template <typename T, typename F, typename... Ptrs>
+void with_pack_width(const F& f, const Ptrs*... ptrs) {
+  if (((reinterpret_cast<uintptr_t>(ptrs) % 16 == 0) && ...)) {
+    f(std::integral_constant<int, kPack<T>>{});
+  } else {
+    f(std::integral_constant<int, 1>{});
+  }
+}
+
+// Grid-stride over packs: `first` is the first element of this thread's pack.
+#define TORCH_ACT_PACK_STRIDE(first, n, V)                                                 \
+  for (int64_t first = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) * (V); first < (n); \
+       first += int64_t(blockDim.x) * gridDim.x * (V))
+
 // --- elementwise families ----------------------------------------------------
 
-template <typename T, typename Form>
+template <int V, typename T, typename Form>
 __global__ void forward_kernel(Form form, const T* x, T* y, int64_t n) {
-  TORCH_ACT_GRID_STRIDE(i, n) { y[i] = static_cast<T>(form.forward(static_cast<opmath<T>>(x[i]))); }
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto xs = load_pack<V>(x, first, n);
+    Pack<T, V> ys;
+#pragma unroll
+    for (int j = 0; j < V; ++j) ys.v[j] = static_cast<T>(form.forward(static_cast<opmath<T>>(xs.v[j])));
+    store_pack<V>(y, first, n, ys);
+  }
 }
 
 // bits_end is n rounded up to 64, so that every 32-bit word of the mask is
-// written (bits past n are 0). A warp covers 32 consecutive elements: one
-// ballot is one word, and two words one 64-bit CPU word (little-endian).
-template <typename T, typename Form>
+// written (bits past n are 0); two words make one 64-bit CPU word
+// (little-endian). A warp covers 32 * V consecutive elements, whole words: each
+// lane shifts its V bits to their place in the word and the 32 / V lanes of a
+// word OR them together by shuffles. The loop's bound is checked per warp, so
+// every lane takes part in every shuffle.
+template <int V, typename T, typename Form>
 __global__ void forward_with_mask_kernel(Form form, const T* x, T* y, uint32_t* mask, int64_t n, int64_t bits_end) {
-  TORCH_ACT_GRID_STRIDE(i, bits_end) {
-    bool bit = false;
-    if (i < n) {
-      const opmath<T> v = x[i];
-      bit = form.mask_bit(v);
-      y[i] = static_cast<T>(form.forward(v));
+  constexpr int kLanesPerWord = 32 / V;
+  const int lane = threadIdx.x & 31;
+  const int64_t stride = int64_t(blockDim.x) * gridDim.x * V;
+  for (int64_t warp_first = ((int64_t(blockIdx.x) * blockDim.x + threadIdx.x) & ~int64_t(31)) * V;
+       warp_first < bits_end; warp_first += stride) {
+    const int64_t first = warp_first + int64_t(lane) * V;
+    const auto xs = load_pack<V>(x, first, n);
+    Pack<T, V> ys;
+    uint32_t bits = 0;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const opmath<T> v = xs.v[j];
+      ys.v[j] = static_cast<T>(form.forward(v));
+      if (first + j < n) bits |= uint32_t(form.mask_bit(v)) << j;
     }
-    const unsigned word = __ballot_sync(0xffffffffu, bit);
-    if ((threadIdx.x & 31) == 0) mask[i >> 5] = word;
+    store_pack<V>(y, first, n, ys);
+    uint32_t word = bits << (first & 31);
+#pragma unroll
+    for (int offset = kLanesPerWord / 2; offset > 0; offset /= 2) word |= __shfl_xor_sync(0xffffffffu, word, offset);
+    if (lane % kLanesPerWord == 0 && first < bits_end) mask[first >> 5] = word;
   }
 }
 
-template <typename T, typename Form>
+// A pack's V bits lie in one 32-bit word (V divides 32, packs start at multiples of V).
+template <int V, typename T, typename Form>
 __global__ void mask_backward_kernel(Form form, const T* grad, const uint32_t* mask, T* grad_input, int64_t n) {
-  TORCH_ACT_GRID_STRIDE(i, n) {
-    const bool bit = (mask[i >> 5] >> (i & 31)) & 1u;
-    grad_input[i] = static_cast<T>(form.backward(static_cast<opmath<T>>(grad[i]), bit));
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto gs = load_pack<V>(grad, first, n);
+    const uint32_t bits = mask[first >> 5] >> (first & 31);
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) out.v[j] = static_cast<T>(form.backward(static_cast<opmath<T>>(gs.v[j]), (bits >> j) & 1u));
+    store_pack<V>(grad_input, first, n, out);
   }
 }
 
-template <bool FromOutput, typename T, typename Form>
+template <bool FromOutput, int V, typename T, typename Form>
 __global__ void saved_backward_kernel(Form form, const T* grad, const T* saved, T* grad_input, int64_t n) {
-  TORCH_ACT_GRID_STRIDE(i, n) {
-    const opmath<T> g = grad[i], s = saved[i];
-    if constexpr (FromOutput) {
-      grad_input[i] = static_cast<T>(form.backward_from_output(g, s));
-    } else {
-      grad_input[i] = static_cast<T>(form.backward_from_input(g, s));
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto gs = load_pack<V>(grad, first, n);
+    const auto ss = load_pack<V>(saved, first, n);
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const opmath<T> g = gs.v[j], s = ss.v[j];
+      if constexpr (FromOutput) {
+        out.v[j] = static_cast<T>(form.backward_from_output(g, s));
+      } else {
+        out.v[j] = static_cast<T>(form.backward_from_input(g, s));
+      }
     }
+    store_pack<V>(grad_input, first, n, out);
   }
+}
+
+// Launches kernel<V> over `work_items` elements in packs of V.
+template <typename Kernel>
+void launch_packed(int64_t work_items, int V, const Kernel& kernel) {
+  launch((work_items + V - 1) / V, kernel);
 }
 
 template <typename Act>
 void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int64_t n) {
   with_form(Act{p}, [&](const auto& form) {
     TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-      launch(n, [&](int blocks, int threads, cudaStream_t stream) {
-        forward_kernel<<<blocks, threads, 0, stream>>>(form, static_cast<const scalar_t*>(x),
-                                                       static_cast<scalar_t*>(y), n);
-      });
+      const auto* in = static_cast<const scalar_t*>(x);
+      auto* out = static_cast<scalar_t*>(y);
+      with_pack_width<scalar_t>([&](auto width) {
+      constexpr int V = decltype(width)::value;
+        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+          forward_kernel<V><<<blocks, threads, 0, stream>>>(form, in, out, n);
+        });
+      }, in, out);
     });
   });
 }
@@ -110,11 +202,15 @@ void forward_with_mask(const P<Act>& p, c10::ScalarType dtype, const void* x, vo
   const Act act{p};
   const int64_t bits_end = (n + 63) / 64 * 64;
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    launch(bits_end, [&](int blocks, int threads, cudaStream_t stream) {
-      forward_with_mask_kernel<<<blocks, threads, 0, stream>>>(act, static_cast<const scalar_t*>(x),
-                                                               static_cast<scalar_t*>(y),
-                                                               reinterpret_cast<uint32_t*>(mask), n, bits_end);
-    });
+    const auto* in = static_cast<const scalar_t*>(x);
+    auto* out = static_cast<scalar_t*>(y);
+    with_pack_width<scalar_t>([&](auto width) {
+      constexpr int V = decltype(width)::value;
+      launch_packed(bits_end, V, [&](int blocks, int threads, cudaStream_t stream) {
+        forward_with_mask_kernel<V><<<blocks, threads, 0, stream>>>(act, in, out, reinterpret_cast<uint32_t*>(mask),
+                                                                    n, bits_end);
+      });
+    }, in, out);
   });
 }
 
@@ -123,11 +219,15 @@ void mask_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, con
                    void* grad_input, int64_t n) {
   const Act act{p};
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    launch(n, [&](int blocks, int threads, cudaStream_t stream) {
-      mask_backward_kernel<<<blocks, threads, 0, stream>>>(act, static_cast<const scalar_t*>(grad),
-                                                           reinterpret_cast<const uint32_t*>(mask),
-                                                           static_cast<scalar_t*>(grad_input), n);
-    });
+    const auto* g = static_cast<const scalar_t*>(grad);
+    auto* out = static_cast<scalar_t*>(grad_input);
+    with_pack_width<scalar_t>([&](auto width) {
+      constexpr int V = decltype(width)::value;
+      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+        mask_backward_kernel<V><<<blocks, threads, 0, stream>>>(act, g, reinterpret_cast<const uint32_t*>(mask),
+                                                                out, n);
+      });
+    }, g, out);
   });
 }
 
@@ -135,11 +235,15 @@ template <bool FromOutput, typename Form>
 void launch_saved_backward(const Form& form, c10::ScalarType dtype, const void* grad, const void* saved,
                            void* grad_input, int64_t n) {
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    launch(n, [&](int blocks, int threads, cudaStream_t stream) {
-      saved_backward_kernel<FromOutput><<<blocks, threads, 0, stream>>>(
-          form, static_cast<const scalar_t*>(grad), static_cast<const scalar_t*>(saved),
-          static_cast<scalar_t*>(grad_input), n);
-    });
+    const auto* g = static_cast<const scalar_t*>(grad);
+    const auto* s = static_cast<const scalar_t*>(saved);
+    auto* out = static_cast<scalar_t*>(grad_input);
+    with_pack_width<scalar_t>([&](auto width) {
+      constexpr int V = decltype(width)::value;
+      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+        saved_backward_kernel<FromOutput, V><<<blocks, threads, 0, stream>>>(form, g, s, out, n);
+      });
+    }, g, s, out);
   });
 }
 
@@ -160,11 +264,24 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
 
 // --- the weighted family: the slope varies along dim 1 ------------------------
 
-template <typename Act, typename T>
+// Element `first` of the dense order lies in channel (first / inner) % channels;
+// the pack's next elements step through the channels without dividing again.
+template <int V, typename Act, typename T>
 __global__ void weighted_forward_kernel(ChannelView view, const T* x, const T* weight, T* y, int64_t n) {
-  TORCH_ACT_GRID_STRIDE(i, n) {
-    const int64_t c = (i / view.inner) % view.channels;
-    y[i] = static_cast<T>(Act::forward(static_cast<opmath<T>>(x[i]), static_cast<opmath<T>>(weight[c])));
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto xs = load_pack<V>(x, first, n);
+    const int64_t q = first / view.inner;
+    int64_t r = first - q * view.inner, c = q % view.channels;
+    Pack<T, V> ys;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      ys.v[j] = static_cast<T>(Act::forward(static_cast<opmath<T>>(xs.v[j]), static_cast<opmath<T>>(weight[c])));
+      if (++r == view.inner) {
+        r = 0;
+        if (++c == view.channels) c = 0;
+      }
+    }
+    store_pack<V>(y, first, n, ys);
   }
 }
 
@@ -182,12 +299,25 @@ __global__ void weighted_backward_kernel(ChannelView view, const T* grad, const 
   for (int64_t c = blockIdx.y; c < view.channels; c += gridDim.y) {
     const opmath<T> alpha = weight[c];
     double sum = 0;
+    // Element k of the channel is (q, r) = (k / inner, k % inner). Where a
+    // block's stride is shorter than inner, (q, r) steps without a 64-bit
+    // division (a long instruction sequence on a GPU) per element.
+    const bool stepping = view.inner >= blockDim.x;
+    int64_t q = (begin + threadIdx.x) / view.inner, r = begin + threadIdx.x - q * view.inner;
     for (int64_t k = begin + threadIdx.x; k < end; k += blockDim.x) {
-      const int64_t i = ((k / view.inner) * view.channels + c) * view.inner + k % view.inner;
+      if (!stepping) {
+        q = k / view.inner;
+        r = k - q * view.inner;
+      }
+      const int64_t i = (q * view.channels + c) * view.inner + r;
       const opmath<T> g = grad[i], v = x[i];
       grad_input[i] = static_cast<T>(Act::grad_input(g, v, alpha));
       // Each term rounded to T first, as the CPU kernels and torch.nn do.
       sum += static_cast<double>(static_cast<T>(Act::grad_alpha_term(g, v)));
+      if (stepping && (r += blockDim.x) >= view.inner) {
+        r -= view.inner;
+        ++q;
+      }
     }
     sums[threadIdx.x] = sum;
     __syncthreads();
@@ -205,11 +335,15 @@ void weighted_forward(const P<Act>&, c10::ScalarType dtype, ChannelView view, co
                       void* y) {
   const int64_t n = view.outer * view.channels * view.inner;
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    launch(n, [&](int blocks, int threads, cudaStream_t stream) {
-      weighted_forward_kernel<Act><<<blocks, threads, 0, stream>>>(view, static_cast<const scalar_t*>(x),
-                                                                   static_cast<const scalar_t*>(weight),
-                                                                   static_cast<scalar_t*>(y), n);
-    });
+    const auto* in = static_cast<const scalar_t*>(x);
+    const auto* w = static_cast<const scalar_t*>(weight);
+    auto* out = static_cast<scalar_t*>(y);
+    with_pack_width<scalar_t>([&](auto width) {
+      constexpr int V = decltype(width)::value;
+      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+        weighted_forward_kernel<V, Act><<<blocks, threads, 0, stream>>>(view, in, w, out, n);
+      });
+    }, in, out);
   });
 }
 

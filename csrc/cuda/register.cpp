@@ -19,9 +19,10 @@ struct Backend {
     c10::cuda::CUDAGuard guard;
   };
   static const KernelTable& table() { return kernels(); }
-  // One row of partial sums per 64K elements: enough blocks to fill a GPU
-  // at 16M elements, and a buffer of 8 bytes per channel per 64K elements.
-  static int64_t weight_chunk(int64_t) { return 65536; }
+  // One block per 1024 elements of a channel (4 per thread): enough blocks to
+  // fill the GPU whatever the channel count, and a buffer of 8 bytes per
+  // 1024 elements.
+  static int64_t weight_chunk(int64_t channels) { return 1024 * std::max<int64_t>(channels, 1); }
   // ATen's reduction adds the rows in a fixed order: the same bits on every run.
   static at::Tensor column_sums(const at::Tensor& partial) { return partial.sum(0); }
 };
