@@ -58,6 +58,23 @@ def cuda_library_include_flags():
     return [flag for d in dirs for flag in ("-isystem", d)]
 
 
+def runtime_library_dirs():
+    # Where the library's own dependencies live, for C++ programs: Python
+    # loads torch first, but a LibTorch program links only what it calls
+    # (--as-needed), so libc10_cuda.so, libtorch_cuda.so and libcudart must be
+    # found from the library itself.
+    dirs = [os.path.join(os.path.dirname(torch.__file__), "lib")]
+    if CUDA:
+        import importlib.util
+
+        spec = importlib.util.find_spec("nvidia")
+        roots = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
+        dirs += sorted(d for root in roots for d in glob.glob(os.path.join(root, "*", "lib"))
+                       if glob.glob(os.path.join(d, "libcudart.so*")))
+        dirs += [d for d in [os.path.join(CUDA_HOME, "lib64")] if glob.glob(os.path.join(d, "libcudart.so*"))]
+    return dirs
+
+
 CUDA = build_cuda()
 if CUDA:
     os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "8.0;9.0+PTX")
@@ -80,8 +97,19 @@ setup(
             "torch_act.lib.libtorch_act",
             sources,
             include_dirs=[os.path.join(HERE, "csrc"), os.path.join(HERE, "torch_act", "include")],
+            # The shared libstdc++, named by file and before torch's libraries
+            # (the extension helpers append theirs after these). Named by
+            # file: a compiler set up to link libstdc++ statically (the lent
+            # GPU machine's g++ did) would otherwise copy it into the library,
+            # with its own std::locale facet ids beside the process's.
+            # Before torch's: libc10.so exports weak copies of libstdc++
+            # template code (std::ostringstream's constructors), and the
+            # linker binds each reference to the first library defining it.
+            # (docs/ARCHITECTURE.md, "Linking to libstdc++".)
+            libraries=[":libstdc++.so.6"],
             # C++ programs record this name and find the file through their rpath.
-            extra_link_args=["-Wl,-soname,libtorch_act.so", "-fopenmp"],
+            extra_link_args=["-Wl,-soname,libtorch_act.so", "-fopenmp"]
+            + [f"-Wl,-rpath,{d}" for d in runtime_library_dirs()],
             # -fno-trapping-math: lets the compiler turn `x > 0 ? x : x * slope`
             # into vector selects (it may then raise FP exception flags that
             # nothing reads; results are unchanged).

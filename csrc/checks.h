@@ -7,7 +7,6 @@
 
 #include <ATen/MemoryOverlap.h>
 #include <ATen/core/Tensor.h>
-#include <c10/core/SymNodeImpl.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -26,26 +25,6 @@ struct OpName {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const OpName& op) { return os << op.name << op.suffix; }
-
-// Numbers go into messages as strings made here, never streamed into c10::str:
-// on one torch 2.11 machine (GCC 13 build) streaming an integer or a SymInt
-// from this library crashed inside the stream; std::to_string does not use it.
-inline std::string int_list_str(c10::IntArrayRef values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
-  return out + "]";
-}
-
-inline std::string sym_str(const c10::SymInt& s) {
-  if (auto v = s.maybe_as_int()) return std::to_string(*v);
-  return s.toSymNodeImplUnowned()->str();
-}
-
-inline std::string sym_str(c10::SymIntArrayRef sizes) {
-  std::string out = "[";
-  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + sym_str(sizes[i]);
-  return out + "]";
-}
 
 inline bool is_supported_float(at::ScalarType t) {
   return t == at::kFloat || t == at::kDouble || t == at::kBFloat16 || t == at::kHalf;
@@ -67,17 +46,17 @@ inline void check_like(const at::Tensor& t, const at::Tensor& ref, OpName op,
   TORCH_CHECK(t.device() == ref.device(), "torch_act.", op, ": expected '", arg,
               "' on the device of '", ref_arg, "' (", ref.device(), "), but got ", t.device());
   TORCH_CHECK(t.sym_sizes() == ref.sym_sizes(), "torch_act.", op, ": expected '", arg,
-              "' to have the shape of '", ref_arg, "' ", sym_str(ref.sym_sizes()), ", but got ",
-              sym_str(t.sym_sizes()));
+              "' to have the shape of '", ref_arg, "' ", ref.sym_sizes(), ", but got ",
+              t.sym_sizes());
 }
 
 inline void check_mask(const at::Tensor& mask, const at::Tensor& grad_output, OpName op) {
   TORCH_CHECK(mask.scalar_type() == at::kByte && mask.dim() == 1,
               "torch_act.", op, ": expected 'mask' to be a 1-d uint8 tensor made by the forward op, but got ",
-              mask.scalar_type(), " of shape ", sym_str(mask.sym_sizes()));
+              mask.scalar_type(), " of shape ", mask.sym_sizes());
   TORCH_CHECK(mask.sym_numel() == (grad_output.sym_numel() + 63) / 64 * 8, "torch_act.", op,
-              ": 'mask' holds ", sym_str(mask.sym_numel()), " bytes, which does not fit 'grad_output' of ",
-              sym_str(grad_output.sym_numel()), " elements");
+              ": 'mask' holds ", mask.sym_numel(), " bytes, which does not fit 'grad_output' of ",
+              grad_output.sym_numel(), " elements");
   TORCH_CHECK(mask.device() == grad_output.device(), "torch_act.", op,
               ": expected 'mask' on the device of 'grad_output' (", grad_output.device(),
               "), but got ", mask.device());
@@ -95,12 +74,12 @@ inline void check_weighted_args(const at::Tensor& input, const at::Tensor& weigh
               ": expected 'weight' on the device of 'input' (", input.device(), "), but got ",
               weight.device());
   TORCH_CHECK(weight.dim() <= 1, "torch_act.", op,
-              ": expected 'weight' to be a 0-d or 1-d tensor, but got a tensor with ", std::to_string(weight.dim()),
+              ": expected 'weight' to be a 0-d or 1-d tensor, but got a tensor with ", weight.dim(),
               " dimensions");
   const c10::SymInt channels = input.dim() >= 2 ? input.sym_size(1) : c10::SymInt(1);
   TORCH_CHECK(weight.sym_numel() == 1 || weight.sym_numel() == channels, "torch_act.", op,
               ": expected 'weight' to hold 1 element or one per channel of 'input' (dim 1, size ",
-              sym_str(channels), "), but got ", sym_str(weight.sym_numel()), " elements");
+              channels, "), but got ", weight.sym_numel(), " elements");
 }
 
 }  // namespace torch_act

@@ -56,12 +56,11 @@ inline std::vector<int64_t> identity_dim_order(int64_t ndim) {
 inline void check_dim_order(at::IntArrayRef order, int64_t ndim, OpName op) {
   TORCH_CHECK(static_cast<int64_t>(order.size()) == ndim, "torch_act.", op,
               ": expected 'dim_order' to have one entry per dimension of 'grad_output' (",
-              std::to_string(ndim), "), but got ", std::to_string(order.size()));
+              ndim, "), but got ", order.size());
   std::vector<bool> seen(ndim, false);
   for (int64_t d : order) {
     TORCH_CHECK(d >= 0 && d < ndim && !seen[d], "torch_act.", op,
-                ": expected 'dim_order' to be a permutation of 0..", std::to_string(ndim - 1), ", but got ",
-                int_list_str(order));
+                ": expected 'dim_order' to be a permutation of 0..", ndim - 1, ", but got ", order);
     seen[d] = true;
   }
 }

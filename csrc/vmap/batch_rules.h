@@ -196,8 +196,8 @@ struct BatchRules {
     check_dim_order(order, g.dim() - 1, OpName{Act::name, "_backward"});
     const Rows rows(g, order);
     TORCH_CHECK(m.size(1) * 8 == rows.padded, "torch_act.", Act::name,
-                "_backward: expected each sample's 'mask' to hold ", std::to_string(rows.padded / 8),
-                " bytes, but got ", std::to_string(m.size(1)));
+                "_backward: expected each sample's 'mask' to hold ", rows.padded / 8,
+                " bytes, but got ", m.size(1));
     const Tensor grad_input = Calls::mask_backward(rows.rows(g), m.contiguous().view({-1}), {0, 1}, p);
     return level.wrap(rows.unrows(grad_input), 0);
   }
