@@ -79,7 +79,7 @@ def run(fn, leaf, make_input, weight, kwargs, grad_seed=2, grad_dtype=None):
     x = make_input(leaf)
     y = call(fn, x, w, kwargs)
     g = torch.Generator().manual_seed(grad_seed)
-    grad_out = torch.randn(y.shape, generator=g, dtype=torch.float64).to(grad_dtype or y.dtype).to(y.dtype)
+    grad_out = torch.randn(y.shape, generator=g, dtype=torch.float64).to(grad_dtype or y.dtype).to(y.device, y.dtype)
     # Gradients of the op's own input, element for element (not of the leaf,
     # where an expanded input would sum them).
     inputs = [x] + ([w] if w is not None else [])

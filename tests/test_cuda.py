@@ -12,8 +12,9 @@ from torch.autograd import gradcheck, gradgradcheck
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import FLOAT_DTYPES, LAYOUTS, make_leaf
+from helpers import EXACT, FLOAT_DTYPES, LAYOUTS, make_leaf
 from test_opcheck import SAMPLES
+from test_integration import assert_all_close, every_activation_model, outputs_and_grads
 from test_parity import VARIANT_IDS, VARIANTS, check_against_torch
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -29,11 +30,30 @@ def test_parity_on_cuda(name, kwargs, dtype, layout):
         check_against_torch(name, kwargs, leaf, make_input, per_channel)
 
 
-@pytest.mark.parametrize("n", [1, 31, 32, 33, 63, 64, 65, 1000, 65537, 1 << 20])
+# Sizes around a pack (2/4/8 elements), a warp's 32 packs, a 64-bit mask word
+# and a block; offset 1 makes every pointer unaligned (one element per thread).
+SIZES = [1, 3, 4, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257, 1000, 65537, 1 << 20]
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64], ids=str)
 @pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
-def test_sizes_across_warps_and_words(name, kwargs, n):
-    x = torch.randn(n, device="cuda") * 3
-    check_against_torch(name, kwargs, x.view(1, -1), lambda t: t, per_channel=False)
+def test_sizes_across_packs_warps_and_words(name, kwargs, dtype, offset):
+    for n in SIZES:
+        leaf = make_leaf((1, n + offset), dtype, seed=n).cuda()
+        check_against_torch(name, kwargs, leaf, lambda t: t[:, offset:], per_channel=False)
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+@pytest.mark.parametrize("name", [n for n, e in ACTIVATIONS.items() if e.has_inplace])
+def test_inplace_on_unaligned_views(name, offset):
+    entry = ACTIVATIONS[name]
+    base = torch.randn(3000 + offset, device="cuda") * 3
+    ours, theirs = base.clone(), base.clone()
+    entry.function(ours[offset:], inplace=True)  # dense, but 4 bytes off a 16-byte boundary
+    entry.torch_function(theirs[offset:], inplace=True)
+    exact = {"rtol": 0, "atol": 0} if name in EXACT else {}
+    torch.testing.assert_close(ours, theirs, **exact)
 
 
 @pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
@@ -100,11 +120,11 @@ def test_cuda_graph_captures_a_training_step():
         loss = nn.functional.mse_loss(model(x), y)
         loss.backward()
         opt.step()
-    before = loss.item()
+    graph.replay()  # capture records the work; the first replay computes the loss
+    first = loss.item()
     for _ in range(5):
         graph.replay()
-    torch.cuda.synchronize()
-    assert loss.item() < before
+    assert 0 < loss.item() < first
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -125,6 +145,42 @@ def test_saved_bytes_equal_the_cpu_table(name):
         return sorted(sizes)
 
     assert saved_bytes("cuda") == saved_bytes("cpu")
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_memory_kept_for_backward_on_the_allocator(name):
+    """What the graph keeps alive on the GPU, read from the caching allocator:
+    once the output is dropped, exactly the saved tensors the op allocated
+    (the CPU table's, less the input and weight the caller holds anyway), each
+    rounded up to the allocator's 512-byte blocks."""
+    entry = ACTIVATIONS[name]
+
+    def inputs(device):
+        x = torch.randn(256, 64, device=device, requires_grad=True)  # 64 KiB in float32
+        return (x, torch.rand(64, device=device, requires_grad=True)) if entry.parameter else (x,)
+
+    new_bytes = []
+    args = inputs("cpu")
+    held = {a.data_ptr() for a in args}
+
+    def pack(t):
+        if t.data_ptr() not in held:
+            new_bytes.append(t.numel() * t.element_size())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        entry.function(*args)
+    expected = sum(-(-b // 512) * 512 for b in new_bytes)
+
+    args = inputs("cuda")
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    y = entry.function(*args)
+    node = y.grad_fn
+    del y
+    kept = torch.cuda.memory_allocated() - before
+    assert node is not None
+    assert kept == expected, f"{name}: the graph keeps {kept} bytes on the GPU, the CPU table says {expected}"
 
 
 def test_autocast_on_cuda_casts_prelu_like_torch():
@@ -163,3 +219,27 @@ def test_forward_ad_and_vmap_on_cuda(name, kwargs):
         torch.testing.assert_close(per_sample(ours), per_sample(theirs))
     finally:
         torch._C._functorch._set_vmap_fallback_enabled(True)
+
+
+def test_compile_inductor_on_cuda_matches_eager():
+    """A model with every module, compiled by Inductor for the GPU (fullgraph:
+    no graph break), gives eager's outputs and gradients."""
+    torch._dynamo.reset()
+    model = every_activation_model().cuda()
+    x = torch.randn(5, 8, device="cuda")
+    eager = outputs_and_grads(model, x)
+    compiled = torch.compile(model, fullgraph=True)
+    assert_all_close(outputs_and_grads(compiled, x), eager)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_errors_on_cuda_name_the_argument_and_leave_input_alone(name):
+    entry = ACTIVATIONS[name]
+    x = torch.tensor([1, -2, 3], device="cuda")
+    args = (x, torch.rand(1, device="cuda")) if entry.parameter else (x,)
+    with pytest.raises(RuntimeError, match="expected 'input' to be a floating-point tensor"):
+        entry.function(*args)
+    assert torch.equal(x.cpu(), torch.tensor([1, -2, 3]))
+    if entry.parameter:
+        with pytest.raises(RuntimeError, match="'weight'"):
+            entry.function(torch.randn(2, 3, device="cuda"), torch.rand(4, device="cuda"))
