@@ -85,18 +85,10 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider
 
-# On a machine with a GPU (the lent H100/H200, no internet): one command that
-# builds torch_act with its CUDA kernels against that machine's own python
-# and torch, runs the GPU tests and the GPU benchmark. GPU_PYTHON picks the
-# interpreter.
-GPU_PYTHON ?= python3
-gpu-test: export CUDA_HOME := $(CUDA_HOME)
-gpu-test: export PYTHONPATH := $(CURDIR)
+# On a machine with a GPU (the lent H100/H200, no internet): build against
+# its own torch, the GPU tests, the GPU benchmark (scripts/gpu_test.sh).
 gpu-test:
-	$(GPU_PYTHON) -c "import torch; assert torch.cuda.is_available(), 'gpu-test needs a CUDA device'; print('torch', torch.__version__, '|', torch.cuda.get_device_name())"
-	TORCH_ACT_CUDA=1 $(GPU_PYTHON) setup.py -q build_ext --inplace
-	$(GPU_PYTHON) -m pytest -q -ra -p no:cacheprovider tests/test_cuda.py
-	$(GPU_PYTHON) benchmarks/bench.py --device cuda --rounds 3
+	scripts/gpu_test.sh
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

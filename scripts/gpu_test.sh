@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make gpu-test: on a machine with a GPU (the lent H100/H200, no internet),
+# build torch_act with its CUDA kernels against that machine's own python and
+# torch (for its own GPU's architecture, on every core: the default
+# architectures are make cuda-check's job), show how the library links to
+# libstdc++, run the GPU tests with the linking and error tests, and the GPU
+# benchmark. GPU_PYTHON picks the interpreter (python3); GPU_OUT receives
+# RESULTS_CUDA.md and its chart (build/gpu-test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${GPU_PYTHON:-python3}
+OUT_DIR=${GPU_OUT:-build/gpu-test}
+mkdir -p "$OUT_DIR"
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+export MAX_JOBS=${MAX_JOBS:-$(nproc)}
+if [ -z "${CUDA_HOME:-}" ] && [ -d /usr/local/cuda ]; then export CUDA_HOME=/usr/local/cuda; fi
+
+step() { echo; echo "== $* ($(date +%T))"; }
+
+step "device"
+"$PY" -c "import torch; assert torch.cuda.is_available(), 'gpu-test needs a CUDA device'; print('torch', torch.__version__, '|', torch.cuda.get_device_name(), '| sm_%d%d' % torch.cuda.get_device_capability())"
+nvcc --version | tail -n 2
+g++ --version | head -n 1
+
+step "build"
+arch=${TORCH_CUDA_ARCH_LIST:-$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
+SECONDS=0
+if ! TORCH_ACT_CUDA=1 TORCH_CUDA_ARCH_LIST=$arch "$PY" setup.py build_ext --inplace >"$OUT_DIR/build.log" 2>&1; then
+  grep -E -B2 -A6 "error" "$OUT_DIR/build.log" | head -n 80
+  echo "build failed: the whole log is $OUT_DIR/build.log"
+  exit 1
+fi
+echo "built for TORCH_CUDA_ARCH_LIST=$arch in ${SECONDS} s with MAX_JOBS=$MAX_JOBS"
+
+step "TORCH_CHECK with numbers by link and load order (scripts/link_order_probe.py)"
+"$PY" scripts/link_order_probe.py
+
+# The C++ example (LibTorch, no Python) builds on the side while the tests run.
+prefixes="$("$PY" -c "import torch, torch_act; print(torch.utils.cmake_prefix_path + ';' + torch_act.cmake_prefix_path)")"
+(cmake -S examples/cpp -B build/gpu-example -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefixes" \
+     ${CUDA_HOME:+-DCUDA_TOOLKIT_ROOT_DIR=$CUDA_HOME} &&
+   cmake --build build/gpu-example -j) >"$OUT_DIR/example-build.log" 2>&1 &
+example_build=$!
+
+step "tests"
+workers=$("$PY" -c "import xdist; print('-n 4')" 2>/dev/null || true)
+status=0
+"$PY" -m pytest -q -ra -p no:cacheprovider $workers tests/test_cuda.py tests/test_linking.py tests/test_errors.py ||
+  status=$?  # the benchmark and the C++ example run all the same
+
+step "benchmark"
+"$PY" benchmarks/bench.py --device cuda --rounds 3 --min-run-time 0.05 --out "$OUT_DIR/RESULTS_CUDA.md"
+step "C++ example on the GPU (examples/cpp/train.cpp)"
+if wait $example_build; then
+  build/gpu-example/train
+else
+  tail -n 30 "$OUT_DIR/example-build.log"
+  echo "the C++ example did not build"
+  status=1
+fi
+step "done: exit status $status"
+exit $status
