@@ -294,6 +294,7 @@ def main():
     out.write_text(
         "# torch_act benchmark results\n\n"
         f"Machine: {machine(args.device)}\n\n"
+        + ("" if args.device == "cuda" else "On a GPU: [RESULTS_CUDA.md](RESULTS_CUDA.md) (`make gpu-test`).\n\n") +
         f"Command: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`. "
         "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
         "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "
