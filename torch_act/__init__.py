@@ -4,11 +4,14 @@ Drop-in replacements for torch.nn's activations (``torch_act.ACTIVATIONS``
 lists them): the same results, with less memory kept for backward. Use the
 functions (``torch_act.leaky_relu(x)``), the modules
 (``torch_act.LeakyReLU()``), or the dispatcher ops
-(``torch.ops.torch_act.leaky_relu``).
+(``torch.ops.torch_act.leaky_relu``); ``torch_act.convert(model)`` swaps a
+model's activation modules, ``with torch_act.everywhere():`` reaches the
+activations it calls as functions.
 """
 from . import _library  # loads the op library first
 from . import functional, modules
 from .convert import convert
+from .everywhere import Everywhere, disable, enable, everywhere
 from .functional import *  # noqa: F401,F403  (one function per activation)
 from .modules import *  # noqa: F401,F403  (one module per activation)
 from .registry import ACTIVATIONS, Activation
@@ -24,5 +27,6 @@ cmake_prefix_path = _library.CMAKE_PREFIX_PATH
 #: The compiled op library that Python and C++ programs load.
 library_path = _library.LIBRARY_PATH
 
-__all__ = ["ACTIVATIONS", "Activation", "functional", "convert", "cmake_prefix_path", "library_path",
+__all__ = ["ACTIVATIONS", "Activation", "functional", "convert", "everywhere", "enable", "disable", "Everywhere",
+           "cmake_prefix_path", "library_path",
            *functional.__all__, *modules.__all__]
