@@ -1,9 +1,24 @@
-"""Swap torch.nn activations in a model for their torch_act twins."""
+"""Swap torch.nn activations in a model for their torch_act twins, and say
+what was swapped and what a swap cannot reach."""
+import collections
 import copy
+import inspect
+import logging
+import re
+import warnings
+from typing import Counter, Set, Tuple, Union
 
 from torch import nn
 
 from .registry import ACTIVATIONS
+
+log = logging.getLogger("torch_act")
+
+# A call of one of torch's activation functions in source code: F.relu(...),
+# torch.sigmoid(...), nn.functional.gelu(...), x.relu_(), x.tanh().
+_NAMES = "|".join(sorted(ACTIVATIONS, key=len, reverse=True))
+_FUNCTIONAL_CALL = re.compile(
+    rf"(?:\b(?:F|functional|torch)\.(?P<fn>{_NAMES})_?\s*\()|(?:\.(?P<method>relu|sigmoid|tanh)_?\(\s*\))")
 
 
 def _twin(module: nn.Module):
@@ -14,7 +29,41 @@ def _twin(module: nn.Module):
     return None
 
 
-def convert(model: nn.Module, inplace: bool = False) -> nn.Module:
+def _swap(model: nn.Module, swapped: Counter) -> nn.Module:
+    twin = _twin(model)
+    if twin is not None:
+        swapped[type(model).__name__] += 1
+        return twin
+    for name, child in model.named_children():
+        converted = _swap(child, swapped)
+        if converted is not child:
+            setattr(model, name, converted)
+    return model
+
+
+def functional_activation_calls(model: nn.Module) -> dict:
+    """{class name: activations its forward calls as functions}, read from the
+    source of the model's own module classes (torch's and torch_act's are
+    not read: theirs are the modules a swap replaces)."""
+    found = {}
+    seen: Set[type] = set()
+    for module in model.modules():
+        cls = type(module)
+        if cls in seen or cls.__module__.split(".")[0] in ("torch", "torch_act"):
+            continue
+        seen.add(cls)
+        try:
+            source = inspect.getsource(cls.forward)
+        except (OSError, TypeError):  # defined in a REPL, or compiled: nothing to read
+            continue
+        names = {m.group("fn") or m.group("method") for m in _FUNCTIONAL_CALL.finditer(source)}
+        if names:
+            found[cls.__name__] = sorted(names)
+    return found
+
+
+def convert(model: nn.Module, inplace: bool = False,
+            return_counts: bool = False) -> Union[nn.Module, Tuple[nn.Module, Counter]]:
     """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
     ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU) replaced by its
     torch_act twin, with the same settings and weights
@@ -24,17 +73,30 @@ def convert(model: nn.Module, inplace: bool = False) -> nn.Module:
     original is left as it was; with ``inplace=True`` it is changed and returned.
     Subclasses of the torch.nn activations are left alone: their forward may differ.
 
+    What was swapped is logged (logger ``"torch_act"``, INFO) and, with
+    ``return_counts=True``, returned as ``(model, Counter({"ReLU": 9, ...}))``.
+    A model whose forward calls activations as functions (``F.relu(x)``,
+    ``x.sigmoid()``) gets a warning: a module swap cannot reach those; run it
+    under ``with torch_act.everywhere():`` for them. So does a model with
+    nothing to swap.
+
     >>> model = torch_act.convert(torchvision_model)   # doctest: +SKIP
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"convert: expected 'model' to be an nn.Module, got {type(model).__name__}")
     if not inplace:
         model = copy.deepcopy(model)
-    twin = _twin(model)
-    if twin is not None:
-        return twin
-    for name, child in model.named_children():
-        converted = convert(child, inplace=True)
-        if converted is not child:
-            setattr(model, name, converted)
-    return model
+    swapped: Counter = collections.Counter()
+    model = _swap(model, swapped)
+    summary = ", ".join(f"{name} x{count}" for name, count in sorted(swapped.items())) or "nothing"
+    log.info("torch_act.convert: swapped %s", summary)
+    functional = functional_activation_calls(model)
+    if functional:
+        where = "; ".join(f"{cls}: {', '.join(names)}" for cls, names in sorted(functional.items()))
+        warnings.warn(f"torch_act.convert: the model calls activations as functions ({where}), which a module "
+                      f"swap cannot reach (swapped: {summary}); run it under `with torch_act.everywhere():` "
+                      "(or after torch_act.enable()) to use torch_act's kernels for them too", stacklevel=2)
+    elif not swapped:
+        warnings.warn("torch_act.convert: found no torch.nn activation module to swap "
+                      f"({', '.join(e.torch_module.__name__ for e in ACTIVATIONS.values())})", stacklevel=2)
+    return (model, swapped) if return_counts else model
