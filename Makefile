@@ -5,6 +5,7 @@
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
+# make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test cuda-check gpu-test demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test cuda-check gpu-test real-models demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -85,10 +86,26 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider
 
+# Real torchvision models, torch.nn vs torch_act (benchmarks/real_models.py):
+# torchvision $(TORCHVISION_VERSION) in the torch $(CUDA_TORCH_VERSION) virtualenv of
+# cuda-check (torchvision does not import beside the CPU torch of make test),
+# torch_act built there for the CPU in a copy of the sources. Not part of make test.
+TORCHVISION_VERSION := 0.29.1
+REAL_SRC := build/real-models/src
+$(CUDA_VENV)/.torchvision-installed: $(CUDA_VENV)/.deps-installed
+	$(CUDA_VENV)/bin/python -m pip install -q torchvision==$(TORCHVISION_VERSION) tqdm
+	touch $@
+
+real-models: $(CUDA_VENV)/.torchvision-installed
+	rm -rf $(REAL_SRC) && mkdir -p $(REAL_SRC)
+	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(REAL_SRC)
+	cd $(REAL_SRC) && TORCH_ACT_CUDA=0 $(CURDIR)/$(CUDA_VENV)/bin/python setup.py -q build_ext --inplace
+	cd $(REAL_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python benchmarks/real_models.py --out $(CURDIR)/benchmarks/REAL_MODELS.md
+
 # On a machine with a GPU (the lent H100/H200, no internet): build against
-# its own torch, the GPU tests, the GPU benchmark (scripts/gpu_test.sh).
+# its own torch, the GPU tests, the GPU benchmark (tools/gpu_test.sh).
 gpu-test:
-	scripts/gpu_test.sh
+	tools/gpu_test.sh
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

@@ -32,8 +32,8 @@ if ! TORCH_ACT_CUDA=1 TORCH_CUDA_ARCH_LIST=$arch "$PY" setup.py build_ext --inpl
 fi
 echo "built for TORCH_CUDA_ARCH_LIST=$arch in ${SECONDS} s with MAX_JOBS=$MAX_JOBS"
 
-step "TORCH_CHECK with numbers by link and load order (scripts/link_order_probe.py)"
-"$PY" scripts/link_order_probe.py
+step "TORCH_CHECK with numbers by link and load order (tools/link_order_probe.py)"
+"$PY" tools/link_order_probe.py
 
 # The C++ example (LibTorch, no Python) builds on the side while the tests run.
 prefixes="$("$PY" -c "import torch, torch_act; print(torch.utils.cmake_prefix_path + ';' + torch_act.cmake_prefix_path)")"

@@ -13,7 +13,7 @@
    standard-library objects the library holds copies of, and, where it
    crashed and cuda-gdb or gdb exists, the crash's backtrace.
 
-    python scripts/link_order_probe.py
+    python tools/link_order_probe.py
 """
 import os
 import re
