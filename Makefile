@@ -100,7 +100,7 @@ real-models: $(CUDA_VENV)/.torchvision-installed
 	rm -rf $(REAL_SRC) && mkdir -p $(REAL_SRC)
 	git ls-files -z -co --exclude-standard | xargs -0 cp --parents -t $(REAL_SRC)
 	cd $(REAL_SRC) && TORCH_ACT_CUDA=0 $(CURDIR)/$(CUDA_VENV)/bin/python setup.py -q build_ext --inplace
-	cd $(REAL_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python benchmarks/real_models.py --out $(CURDIR)/benchmarks/REAL_MODELS.md
+	cd $(REAL_SRC) && PYTHONPATH=. $(CURDIR)/$(CUDA_VENV)/bin/python benchmarks/real_models.py --out $(CURDIR)/benchmarks/REAL_MODELS.md
 
 # On a machine with a GPU (the lent H100/H200, no internet): build against
 # its own torch, the GPU tests, the GPU benchmark (tools/gpu_test.sh).

@@ -43,7 +43,9 @@ TORCH_ACTIVATIONS = tuple(getattr(nn, n) for n in nn.modules.activation.__all__
 
 
 def train_step(model, x):
-    """Outputs and every gradient of one step (loss = mean of squares)."""
+    """Outputs and every gradient of one step (loss = mean of squares). The
+    generator is reset first: dropout draws the same masks for both contenders."""
+    torch.manual_seed(1)
     model.zero_grad(set_to_none=True)
     x = x.detach().clone().requires_grad_()
     y = model(x)
