@@ -11,6 +11,7 @@ from torch_act import ACTIVATIONS
 from torch_act.everywhere import _torch_callables
 
 from helpers import EXACT
+from test_integration import outputs_and_grads
 
 
 class BasicConv2d(nn.Module):
@@ -44,14 +45,6 @@ class FunctionalNet(nn.Module):
 
 # Calls per forward, by activation.
 EXPECTED = {"relu": 3 + 1 + 1, "leaky_relu": 1, "sigmoid": 1, "tanh": 1, "prelu": 1, "elu": 1, "gelu": 2, "silu": 1}
-
-
-def outputs_and_grads(model, x):
-    model.zero_grad()
-    x = x.detach().clone().requires_grad_()
-    y = model(x)
-    y.square().sum().backward()
-    return [y.detach(), x.grad] + [p.grad.clone() for p in model.parameters()]
 
 
 def test_functional_model_runs_on_torch_act_with_torch_nn_results():
