@@ -139,7 +139,7 @@ def test_enable_disable_and_the_mode_stack():
 def test_composes_with_module_swap_and_torch_compile():
     """Modules swapped by convert() call torch_act directly (not counted
     twice); the functional calls left are routed; torch.compile traces the
-    model under the mode (a graph break at most) with the same results."""
+    model under the mode without a graph break, with the same results."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 6), nn.Sigmoid())
     converted = torch_act.convert(model)
@@ -157,6 +157,12 @@ def test_composes_with_module_swap_and_torch_compile():
     compiled = torch.compile(net, backend="aot_eager")
     with torch_act.everywhere():
         torch.testing.assert_close(compiled(x), expected)
+        torch._dynamo.reset()
+        explained = torch._dynamo.explain(net)(x)
+    # Dynamo traces through the mode: one graph, torch_act's ops in it.
+    assert explained.graph_count == 1 and explained.graph_break_count == 0
+    targets = {str(n.target) for n in explained.graphs[0].graph.nodes if n.op == "call_function"}
+    assert {"torch_act.silu", "torch_act.relu", "torch_act.sigmoid"} <= targets, targets
 
 
 def test_convert_says_what_it_swapped(caplog):
