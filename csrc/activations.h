@@ -44,13 +44,14 @@ using Vec = at::vec::Vectorized<T>;
 // Hyper-parameters are doubles converted to T where used: reduced types then
 // apply them as float and float64 as double, as ATen does.
 
-// ReLU: y = max(x, 0), NaN propagates. The mask bit is !(x <= 0) so that the
-// gradient at NaN is grad, as torch's threshold_backward(grad, result, 0).
+// ReLU: y = max(x, 0), NaN propagates, and -0.0 stays -0.0 as in torch (only
+// x < 0 is replaced). The mask bit is !(x <= 0) so that the gradient at NaN
+// is grad and at -0.0 is 0, as torch's threshold_backward(grad, result, 0).
 struct ReLU : params::relu {
   static constexpr Keeps keeps = Keeps::Mask;
-  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x <= T(0) ? T(0) : x; }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : x; }
   template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x, Vec<T>(T(0)), x <= Vec<T>(T(0)));
+    return Vec<T>::blendv(x, Vec<T>(T(0)), x < Vec<T>(T(0)));
   }
   template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0)); }
   // Lanes all ones where the bit is set: x > 0, or NaN.

@@ -83,3 +83,40 @@ def test_prelu_many_channels_multithreaded(dtype, layout):
     for shape in [(4, 64, 30, 30), (3, 2000, 5, 5), (1, 7, 300, 301)]:
         leaf = make_leaf(shape, dtype, specials=False)
         check_against_torch("prelu", {}, leaf, make_input, per_channel=True)
+
+
+# The sign of zero: assert_close calls -0.0 equal to +0.0, so the exact
+# (piecewise-linear) activations compare torch.signbit too, on +-0.0 filling
+# whole vectors of every width and the scalar tail (2 * 64 + 7 elements).
+ZERO_PATTERNS = {
+    "negative_zeros": lambda n: torch.full((n,), -0.0, dtype=torch.float64),
+    "positive_zeros": lambda n: torch.zeros(n, dtype=torch.float64),
+    "alternating": lambda n: torch.tensor([(-1.0) ** i * 0.0 for i in range(n)], dtype=torch.float64),
+    "mixed": lambda n: torch.where(torch.arange(n) % 3 == 0, -0.0,
+                                   torch.randn(n, generator=torch.Generator().manual_seed(n), dtype=torch.float64)),
+}
+EXACT_VARIANTS = [(n, kw) for n, kw in VARIANTS if n in EXACT]
+
+
+@pytest.mark.parametrize("pattern", list(ZERO_PATTERNS))
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+@pytest.mark.parametrize("name,kwargs", EXACT_VARIANTS, ids=[variant_id(n, kw) for n, kw in EXACT_VARIANTS])
+def test_sign_of_zero_matches_torch(name, kwargs, dtype, pattern):
+    entry = ACTIVATIONS[name]
+    x = ZERO_PATTERNS[pattern](2 * 64 + 7).to(dtype).view(1, -1)
+    weights = [torch.tensor([s], dtype=dtype) for s in (0.25, -0.25, 0.0)] if entry.parameter else [None]
+    for weight in weights:
+        ours = run(entry.function, x, lambda t: t, weight, kwargs)
+        theirs = run(entry.torch_function, x, lambda t: t, weight, kwargs)
+        for what, a, b in zip(("output", "grad_input"), ours[:2], theirs[:2]):
+            assert_same(a, b, exact=True)
+            assert torch.equal(a.signbit(), b.signbit()), f"{what}: sign of zero differs from torch.nn's"
+        if weight is not None:  # a sum (order differs): its sign only where it is zero
+            assert_same(ours[2], theirs[2], exact=False)
+            zero = theirs[2] == 0
+            assert torch.equal(ours[2].signbit()[zero], theirs[2].signbit()[zero]), "grad_weight: sign of zero"
+        if entry.has_inplace:
+            a, b = x.clone(), x.clone()
+            entry.function(a, **kwargs, inplace=True)
+            entry.torch_function(b, **kwargs, inplace=True)
+            assert torch.equal(a.signbit(), b.signbit()), "in place: sign of zero differs from torch.nn's"
