@@ -34,6 +34,10 @@ def _entry(rank, port, check, out_dir):
         from torch.distributed.device_mesh import init_device_mesh
 
         globals()[check](init_device_mesh("cpu", (WORLD,)))
+        # Both ranks done before either tears gloo down: a rank leaving while
+        # the other's last collective is in flight aborted once in CI
+        # ("terminate called without an active exception").
+        dist.barrier()
     except BaseException:
         with open(os.path.join(out_dir, f"error{rank}.txt"), "w") as f:
             f.write(traceback.format_exc())
