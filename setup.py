@@ -44,18 +44,22 @@ def build_cuda():
     return available if wanted == "" else wanted == "1"
 
 
+def nvidia_wheel_dirs(sub):
+    """site-packages/nvidia/<package>/<sub> of the CUDA wheels torch depends on."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nvidia")
+    roots = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
+    return sorted(d for root in roots for d in glob.glob(os.path.join(root, "*", sub)))
+
+
 def cuda_library_include_flags():
     # CUDA wheels (torch's nvidia-* dependencies) hold the library headers
     # torch's CUDA headers include (cusparse.h, cublas_v2.h) in
     # site-packages/nvidia/<package>/include. Searched after nvcc's own
     # toolkit headers (-isystem): the wheels' cuda_runtime.h lacks the
     # compiler's crt/ headers.
-    import importlib.util
-
-    spec = importlib.util.find_spec("nvidia")
-    roots = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
-    dirs = sorted(d for root in roots for d in glob.glob(os.path.join(root, "*", "include")))
-    return [flag for d in dirs for flag in ("-isystem", d)]
+    return [flag for d in nvidia_wheel_dirs("include") for flag in ("-isystem", d)]
 
 
 def runtime_library_dirs():
@@ -65,13 +69,8 @@ def runtime_library_dirs():
     # found from the library itself.
     dirs = [os.path.join(os.path.dirname(torch.__file__), "lib")]
     if CUDA:
-        import importlib.util
-
-        spec = importlib.util.find_spec("nvidia")
-        roots = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
-        dirs += sorted(d for root in roots for d in glob.glob(os.path.join(root, "*", "lib"))
-                       if glob.glob(os.path.join(d, "libcudart.so*")))
-        dirs += [d for d in [os.path.join(CUDA_HOME, "lib64")] if glob.glob(os.path.join(d, "libcudart.so*"))]
+        candidates = nvidia_wheel_dirs("lib") + [os.path.join(CUDA_HOME, "lib64")]
+        dirs += [d for d in candidates if glob.glob(os.path.join(d, "libcudart.so*"))]
     return dirs
 
 
