@@ -6,6 +6,11 @@
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
 # make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
+# make sanitize - the whole suite and the C++ tests on an AddressSanitizer + UBSan build (in CI)
+# make fuzz - the property tests, 10,000 examples per activation, on the sanitizer build
+# make coverage - line and branch coverage of csrc/ by the suite and the C++ tests (gcovr)
+# make test-large - tensors past 2^31 elements (needs ~20 GB of RAM)
+# make qemu-test - the DEFAULT kernels on an emulated CPU without AVX (in CI)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +20,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test cuda-check gpu-test real-models demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +61,92 @@ qemu-test: build
 	@command -v qemu-x86_64 >/dev/null || { echo "qemu-test needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
 	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
 	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(CAPABILITY_TESTS)
+
+# Checking builds (sanitize, fuzz, coverage): the op library built with extra
+# flags (setup.py's instrumentation_flags) in a copy of the sources, so the
+# in-place build stays as it is. cp -p keeps the sources' times and the object
+# files live beside the copy: ninja rebuilds only what changed.
+# $(1): the folder, $(2): variables for setup.py.
+define instrumented_build
+	rm -rf $(1)/src && mkdir -p $(1)/src
+	git ls-files -z -co --exclude-standard | xargs -0 cp -p --parents -t $(1)/src
+	@echo "== building the op library with $(2) in $(1) (log: $(1)/build.log)"
+	cd $(1)/src && $(2) $(CURDIR)/$(PY) setup.py build_ext --inplace --build-temp $(CURDIR)/$(1)/temp \
+	  > $(CURDIR)/$(1)/build.log 2>&1 || { tail -40 $(CURDIR)/$(1)/build.log; exit 1; }
+endef
+# The C++ tests and example built against the library in $(1) with compiler
+# flags $(2), run by CTest with the environment $(3).
+define cpp_tests_against
+	$(VENV)/bin/cmake -S $(1)/src -B $(1)/cpp -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPython3_EXECUTABLE=$(abspath $(PY)) "-DCMAKE_CXX_FLAGS=$(2)" "-DCMAKE_EXE_LINKER_FLAGS=$(2)" \
+	  -DCMAKE_PREFIX_PATH="$$($(PY) -c 'import torch; print(torch.utils.cmake_prefix_path)');$(CURDIR)/$(1)/src/torch_act/share/cmake"
+	$(VENV)/bin/cmake --build $(1)/cpp -j $(MAX_JOBS)
+	cd $(1)/cpp && $(3) $(CURDIR)/$(VENV)/bin/ctest --output-on-failure
+endef
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: every report aborts the run
+# (halt_on_error; -fno-sanitize-recover for UBSan). Python is not built with
+# ASan, so GCC's runtimes are preloaded (ASan must come first in the process).
+# allocator_may_return_null: tests that ask for impossible sizes get torch's
+# error, as without ASan. pytest --capture=sys: a report is written to file
+# descriptor 2 just before the process aborts, and pytest's default capture
+# (of the descriptor) would lose it with the process. Leaks: LeakSanitizer runs on the C++ tests (no
+# interpreter: they exit clean, no suppressions). In the Python process it is
+# off: CPython never frees its heap at exit, so LSan reports thousands of
+# blocks (2,131 from tests/test_errors.py alone, all CPython/numpy/pybind11),
+# and every child process (bash, nm) inherits the preload and reports its own.
+# tools/sanitize/lsan.supp holds the suppressions that clear those for a
+# manual look (LSAN_OPTIONS=suppressions=...); tests/test_leaks.py checks
+# torch_act's own allocations in the suite by counting allocated bytes.
+SANITIZE_DIR := build/sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fno-wrapv
+SANITIZER_RUNTIMES = $(shell c++ -print-file-name=libasan.so) $(shell c++ -print-file-name=libubsan.so)
+SANITIZE_OPTIONS := ASAN_OPTIONS=halt_on_error=1:allocator_may_return_null=1:detect_leaks=0 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+SANITIZE_PYTHON = LD_PRELOAD="$(SANITIZER_RUNTIMES)" $(SANITIZE_OPTIONS) PYTHONPATH=. $(CURDIR)/$(PY)
+comma := ,
+SANITIZE_BUILD = $(call instrumented_build,$(SANITIZE_DIR),TORCH_ACT_SANITIZE=address$(comma)undefined)
+
+sanitize: build
+	$(SANITIZE_BUILD)
+	cd $(SANITIZE_DIR)/src && $(SANITIZE_PYTHON) -c "import torch_act, subprocess; \
+	  print(subprocess.run(['readelf', '-d', torch_act._library.library_path()], capture_output=True, text=True).stdout.count('libasan'), 'ASan runtime linked')"
+	cd $(SANITIZE_DIR)/src && $(SANITIZE_PYTHON) -m pytest tests -q -ra -p no:cacheprovider --capture=sys
+	$(call cpp_tests_against,$(SANITIZE_DIR),$(SANITIZE_FLAGS),ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+
+# Deep fuzzing (not in CI: ~30 minutes here): the hypothesis property tests
+# with the "fuzz" profile, on the sanitizer build.
+FUZZ_EXAMPLES ?= 10000
+fuzz: build
+	$(SANITIZE_BUILD)
+	cd $(SANITIZE_DIR)/src && HYPOTHESIS_PROFILE=fuzz TORCH_ACT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(SANITIZE_PYTHON) \
+	  -m pytest tests/test_properties.py -q -p no:cacheprovider --capture=sys --hypothesis-show-statistics
+
+# Line and branch coverage of csrc/ (gcovr): the suite and the C++ tests on a
+# --coverage build; tools/coverage_report.py then lists every TORCH_CHECK
+# whose failure branch no test took.
+COVERAGE_DIR := build/coverage
+$(VENV)/.coverage-deps-installed: | $(VENV)/.deps-installed
+	$(PY) -m pip install -q gcovr
+	touch $@
+
+coverage: build $(VENV)/.coverage-deps-installed
+	$(call instrumented_build,$(COVERAGE_DIR),TORCH_ACT_COVERAGE=1)
+	find $(COVERAGE_DIR)/temp -name '*.gcda' -delete
+	cd $(COVERAGE_DIR)/src && PYTHONPATH=. $(CURDIR)/$(PY) -m pytest tests -q -p no:cacheprovider
+	cd $(COVERAGE_DIR)/src && TORCH_ACT_CPU_CAPABILITY=default TORCH_ACT_STREAMING_BYTES=0 PYTHONPATH=. \
+	  $(CURDIR)/$(PY) -m pytest $(CAPABILITY_TESTS) -q -p no:cacheprovider
+	$(call cpp_tests_against,$(COVERAGE_DIR),,)
+	mkdir -p $(COVERAGE_DIR)/html
+	$(VENV)/bin/gcovr --root $(COVERAGE_DIR)/src --filter $(CURDIR)/$(COVERAGE_DIR)/src/csrc/ --exclude-throw-branches \
+	  --exclude-unreachable-branches --txt-metric branch --txt $(COVERAGE_DIR)/branches.txt \
+	  --json $(COVERAGE_DIR)/coverage.json --html-details $(COVERAGE_DIR)/html/index.html \
+	  --print-summary $(COVERAGE_DIR)/temp
+	$(PY) tools/coverage_report.py $(COVERAGE_DIR)/coverage.json --sources $(COVERAGE_DIR)/src
+
+# Tensors past 2^31 elements (not in CI: ~20 GB of RAM, minutes).
+test-large: build
+	TORCH_ACT_LARGE=1 $(PY) -m pytest tests/test_large.py -q -s -ra -p no:cacheprovider
 
 # The CUDA build checked on a machine without a GPU: a second virtualenv with
 # torch $(CUDA_TORCH_VERSION) (a CUDA 13 build), torch_act built with its CUDA kernels

@@ -74,6 +74,32 @@ def runtime_library_dirs():
     return dirs
 
 
+def instrumentation_flags():
+    """(compile, link) flags of the checking builds: `make sanitize` and `make coverage`.
+
+    TORCH_ACT_SANITIZE=address,undefined builds with GCC's sanitizers; every
+    report aborts (-fno-sanitize-recover), so one bad access or overflow fails
+    the run instead of scrolling by. TORCH_ACT_COVERAGE=1 builds with gcov
+    counters; atomic updates because the kernels run on OpenMP threads and
+    racing counters would under-count. Both use -O1: the instrumented
+    vector kernels stay fast enough for the whole test suite, and source
+    lines still map to code for reports.
+    """
+    compile_flags, link_flags = [], []
+    sanitizers = os.environ.get("TORCH_ACT_SANITIZE", "")
+    if sanitizers:
+        # -fno-wrapv: Python's compiler flags (sysconfig) carry -fwrapv, which defines
+        # signed overflow as wrapping, so UBSan would not report an index that overflows.
+        compile_flags += [f"-fsanitize={sanitizers}", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
+                          "-fno-wrapv", "-g", "-O1"]
+        link_flags += [f"-fsanitize={sanitizers}"]
+    if os.environ.get("TORCH_ACT_COVERAGE") == "1":
+        compile_flags += ["--coverage", "-fprofile-update=atomic", "-g", "-O1"]
+        link_flags += ["--coverage"]
+    return compile_flags, link_flags
+
+
+INSTRUMENT_COMPILE, INSTRUMENT_LINK = instrumentation_flags()
 CUDA = build_cuda()
 if CUDA:
     os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "8.0;9.0+PTX")
@@ -108,7 +134,7 @@ setup(
             libraries=[":libstdc++.so.6"],
             # C++ programs record this name and find the file through their rpath.
             extra_link_args=["-Wl,-soname,libtorch_act.so", "-fopenmp"]
-            + [f"-Wl,-rpath,{d}" for d in runtime_library_dirs()],
+            + [f"-Wl,-rpath,{d}" for d in runtime_library_dirs()] + INSTRUMENT_LINK,
             # -fno-trapping-math: lets the compiler turn `x > 0 ? x : x * slope`
             # into vector selects (it may then raise FP exception flags that
             # nothing reads; results are unchanged).
@@ -117,7 +143,8 @@ setup(
             # without it every kernel silently runs on one thread. The library
             # then needs libgomp.so.1, the runtime torch itself loads.
             extra_compile_args={"cxx": ["-O3", "-std=c++20", "-fvisibility=hidden",
-                                        "-fno-trapping-math", "-fopenmp"] + CUDA_INCLUDE_FLAGS,
+                                        "-fno-trapping-math", "-fopenmp"] + CUDA_INCLUDE_FLAGS
+                                + INSTRUMENT_COMPILE,
                                 "nvcc": ["-O3", "-std=c++20", "--expt-relaxed-constexpr"] + CUDA_INCLUDE_FLAGS},
             py_limited_api=True,
         )
