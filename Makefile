@@ -41,16 +41,20 @@ build: $(VENV)/.built
 # streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
 # are smaller than the size where they switch on by themselves).
 CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py
-test: build
-	$(PY) -m pytest tests -q -ra
+# $(1): the Python command (make coverage runs it in its copy of the sources).
+define capability_runs
 	@for cap in default avx2 avx512; do \
-	  if TORCH_ACT_CPU_CAPABILITY=$$cap $(PY) -c "import torch, torch_act; torch.ops.torch_act.cpu_capability()" 2>/dev/null; then \
+	  if TORCH_ACT_CPU_CAPABILITY=$$cap $(1) -c "import torch, torch_act; torch.ops.torch_act.cpu_capability()" 2>/dev/null; then \
 	    echo "== parity tests with TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0"; \
-	    TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0 $(PY) -m pytest $(CAPABILITY_TESTS) -q || exit 1; \
+	    TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0 $(1) -m pytest $(CAPABILITY_TESTS) -q -p no:cacheprovider || exit 1; \
 	  else \
 	    echo "== TORCH_ACT_CPU_CAPABILITY=$$cap: this CPU lacks it, not run"; \
 	  fi; \
 	done
+endef
+test: build
+	$(PY) -m pytest tests -q -ra
+	$(call capability_runs,$(PY))
 	$(MAKE) cpp-test
 
 # The DEFAULT kernels on an emulated CPU without AVX (needs Debian's qemu-user,
@@ -122,8 +126,8 @@ fuzz: build
 	cd $(SANITIZE_DIR)/src && HYPOTHESIS_PROFILE=fuzz TORCH_ACT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(SANITIZE_PYTHON) \
 	  -m pytest tests/test_properties.py -q -p no:cacheprovider --capture=sys --hypothesis-show-statistics
 
-# Line and branch coverage of csrc/ (gcovr): the suite and the C++ tests on a
-# --coverage build; tools/coverage_report.py then lists every TORCH_CHECK
+# Line and branch coverage of csrc/ (gcovr): the suite, its per-capability
+# parity runs (as make test) and the C++ tests on a --coverage build; tools/coverage_report.py then lists every TORCH_CHECK
 # whose failure branch no test took.
 COVERAGE_DIR := build/coverage
 $(VENV)/.coverage-deps-installed: | $(VENV)/.deps-installed
@@ -134,8 +138,7 @@ coverage: build $(VENV)/.coverage-deps-installed
 	$(call instrumented_build,$(COVERAGE_DIR),TORCH_ACT_COVERAGE=1)
 	find $(COVERAGE_DIR)/temp -name '*.gcda' -delete
 	cd $(COVERAGE_DIR)/src && PYTHONPATH=. $(CURDIR)/$(PY) -m pytest tests -q -p no:cacheprovider
-	cd $(COVERAGE_DIR)/src && TORCH_ACT_CPU_CAPABILITY=default TORCH_ACT_STREAMING_BYTES=0 PYTHONPATH=. \
-	  $(CURDIR)/$(PY) -m pytest $(CAPABILITY_TESTS) -q -p no:cacheprovider
+	$(call capability_runs,env -C $(COVERAGE_DIR)/src PYTHONPATH=. $(CURDIR)/$(PY))
 	$(call cpp_tests_against,$(COVERAGE_DIR),,)
 	mkdir -p $(COVERAGE_DIR)/html
 	$(VENV)/bin/gcovr --root $(COVERAGE_DIR)/src --filter $(CURDIR)/$(COVERAGE_DIR)/src/csrc/ --exclude-throw-branches \

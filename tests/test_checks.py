@@ -250,7 +250,7 @@ def test_setting_check_refuses_and_leaves_inputs_alone(case):
     if "TORCH_ACT_CPU_CAPABILITY" in case.env and case.env["TORCH_ACT_CPU_CAPABILITY"].startswith("<"):
         missing = widest_missing_capability()
         if missing is None:
-            pytest.skip("this CPU has every capability torch_act builds for: nothing to refuse "
+            pytest.skip(reason="this CPU has every capability torch_act builds for: nothing to refuse "
                         "(the emulated CPU of `make qemu-test` lacks them)")
         env["TORCH_ACT_CPU_CAPABILITY"] = missing
     env.update(CPP_LOCATIONS)

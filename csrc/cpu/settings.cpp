@@ -99,15 +99,6 @@ Capability capability() {
   return chosen;
 }
 
-const char* capability_name(Capability c) {
-  switch (c) {
-    case Capability::Default: return "DEFAULT";
-    case Capability::AVX2: return "AVX2";
-    case Capability::AVX512: return "AVX512";
-  }
-  return "?";
-}
-
 int64_t streaming_threshold_bytes() {
   static const int64_t bytes = [] {
     const char* value = set("TORCH_ACT_STREAMING_BYTES");

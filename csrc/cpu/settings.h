@@ -18,7 +18,6 @@ enum class Capability { Default, AVX2, AVX512 };
 // CPU cannot run it; else PyTorch's own ATEN_CPU_CAPABILITY, capped at what
 // this CPU runs; else the widest build this CPU runs.
 Capability capability();
-const char* capability_name(Capability c);  // "DEFAULT", "AVX2", "AVX512"
 
 // Loops touching at least this many bytes write with streaming stores
 // (loops.h): TORCH_ACT_STREAMING_BYTES if set, else 32 MiB, about one
