@@ -8,7 +8,7 @@ index computed in 32 bits would wrap at 2^31 and read or write the start of
 the tensor (or crash). PReLU's per-channel gradient is a sum over 715M
 elements a channel, checked against a float64 sum taken in chunks.
 
-Opt-in: `make test-large` (TORCH_ACT_LARGE=1), about 10 minutes and 14 GB
+Opt-in: `make test-large` (TORCH_ACT_LARGE=1), about 3 minutes and 12.5 GiB
 of memory here; each test prints the process's peak resident memory.
 """
 import os
