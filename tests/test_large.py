@@ -81,12 +81,12 @@ def test_prelu_with_channels():
     channel_of = (idx // per_channel) % channels
     flat = x.view(-1)
 
+    # PReLU's output, and its input gradient for grad_output := x, are both x or slope * x.
+    expected = torch.where(flat[idx] > 0, flat[idx], weight[channel_of] * flat[idx])
     y = torch_act.prelu(x, weight)
-    torch.testing.assert_close(y.view(-1)[idx], torch.where(flat[idx] > 0, flat[idx], weight[channel_of] * flat[idx]),
-                               rtol=0, atol=0)
+    torch.testing.assert_close(y.view(-1)[idx], expected, rtol=0, atol=0)
     del y
     grad_input, grad_weight = ops.prelu_backward(x, x, weight)  # grad_output := x
-    expected = torch.where(flat[idx] > 0, flat[idx], weight[channel_of] * flat[idx])
     torch.testing.assert_close(grad_input.view(-1)[idx], expected, rtol=0, atol=0)
     del grad_input
 

@@ -1,8 +1,8 @@
 """Nothing torch_act allocates outlives its use.
 
 Each activation runs forward and backward (and double backward, where the
-saved state and the autograd nodes could hold each other in a cycle) a few
-hundred times; the bytes the process holds from malloc must not grow. A
+saved state and the autograd nodes could hold each other in a cycle) a
+hundred times after twenty to settle; the bytes the process holds from malloc must not grow. A
 tensor kept per call would grow them by 400 KB a call here, so the bound
 (2 MB over 100 calls) leaves room for allocator noise and nothing else.
 
