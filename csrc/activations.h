@@ -93,19 +93,21 @@ struct ELU : params::elu {
   template <typename T> Vec<T> forward(Vec<T> x) const {
     return Vec<T>::blendv(x, math::expm1_nonpositive(x) * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
   }
-  // Both select on "> 0" so that a NaN input gives a NaN gradient, as the
-  // vectorized body of torch's elu_backward does (its scalar tail gives grad).
+  // Both take the negative side where the saved value is <= 0, so a NaN
+  // input's gradient is grad (NaN <= 0 is false), as torch.nn's scalar and
+  // CUDA kernels give (its CPU vector body gives NaN there: torch disagrees
+  // with itself, torch_act does not).
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const {
-    return y > T(0) ? grad : grad * (y + T(alpha));
+    return y <= T(0) ? grad * (y + T(alpha)) : grad;
   }
   template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
-    return Vec<T>::blendv(grad * (y + Vec<T>(T(alpha))), grad, y > Vec<T>(T(0)));
+    return Vec<T>::blendv(grad, grad * (y + Vec<T>(T(alpha))), y <= Vec<T>(T(0)));
   }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
-    return x > T(0) ? grad : grad * T(alpha) * std::exp(x);
+    return x <= T(0) ? grad * T(alpha) * std::exp(x) : grad;
   }
   template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return Vec<T>::blendv(grad * Vec<T>(T(alpha)) * x.exp(), grad, x > Vec<T>(T(0)));
+    return Vec<T>::blendv(grad, grad * Vec<T>(T(alpha)) * x.exp(), x <= Vec<T>(T(0)));
   }
   // Zero unless the saved value is < 0, as torch.nn's second derivative
   // (zero at the kink and at NaN).

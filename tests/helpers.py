@@ -110,12 +110,67 @@ def elu_output_grad_atol(kwargs, dtype, grad_out):
 REDUCED_RTOL = {torch.float16: 4e-3, torch.bfloat16: 1.6e-2}
 
 
+def tolerances(dtype, atol_extra=0.0):
+    """(rtol, atol) of the non-exact comparisons: assert_close's defaults, REDUCED_RTOL for half types."""
+    if dtype in REDUCED_RTOL:
+        return REDUCED_RTOL[dtype], 1e-5 + atol_extra
+    assert atol_extra == 0.0
+    return {torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7)}[dtype]
+
+
 def assert_same(actual, expected, exact, atol_extra=0.0):
     if exact:
         torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True)
-    elif actual.dtype in REDUCED_RTOL:
-        torch.testing.assert_close(actual, expected, rtol=REDUCED_RTOL[actual.dtype],
-                                   atol=1e-5 + atol_extra, equal_nan=True)
     else:
-        assert atol_extra == 0.0
-        torch.testing.assert_close(actual, expected, equal_nan=True)
+        rtol, atol = tolerances(actual.dtype, atol_extra)
+        torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+
+
+# --- judging against the float64 value where torch.nn itself is off --------------------
+
+def distance(a, truth):
+    """|a - truth| in float64, 0 where both are the same infinity or both NaN, inf where one is NaN."""
+    a, truth = a.double(), truth.double()
+    d = (a - truth).abs()
+    d = torch.where(a == truth, 0.0, d)
+    d = torch.where(a.isnan() | truth.isnan(), math.inf, d)
+    return torch.where(a.isnan() & truth.isnan(), 0.0, d)
+
+
+def float64_values(fn, x, grad_out, kwargs, index):
+    """torch.nn's output and input gradient at the flat positions `index`, each
+    computed in float64 on a one-element tensor, which takes torch's scalar
+    path: its vectorized CPU kernels are wrong at some special values on some
+    CPUs (on AVX-512 machines F.gelu(+inf) is NaN in any tensor of 2 or more
+    elements, inf in a 1-element one; F.elu's gradient at NaN is NaN in the
+    vector body, grad_output in the scalar tail)."""
+    xs = x.detach().reshape(-1)[index].double()
+    gs = grad_out.reshape(-1)[index].double()
+    ys, gxs = [], []
+    for xi, gi in zip(xs, gs):
+        leaf = xi.reshape(1).clone().requires_grad_()
+        y = fn(leaf, **kwargs)
+        (gx,) = torch.autograd.grad(y, leaf, gi.reshape(1))
+        ys.append(y.detach())
+        gxs.append(gx)
+    empty = torch.empty(0, dtype=torch.float64)
+    return (torch.cat(ys) if ys else empty), (torch.cat(gxs) if gxs else empty)
+
+
+def judged_reference(actual, expected, truth_at, atol_extra=0.0):
+    """torch.nn's result `expected`, except where it and torch_act's `actual`
+    disagree and `actual` is no farther than it from the float64 value
+    (truth_at(flat indices) gives those): there torch.nn is the one that is
+    off, so it is not taken as the truth. Returns the reference to compare
+    `actual` with."""
+    rtol, atol = tolerances(actual.dtype, atol_extra)
+    differ = ~torch.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not differ.any():
+        return expected
+    index = differ.reshape(-1).nonzero().squeeze(1)
+    truth = truth_at(index)
+    a, e = actual.reshape(-1)[index], expected.reshape(-1)[index]
+    nearer = distance(a, truth) <= distance(e, truth)
+    judged = expected.clone().reshape(-1)
+    judged[index[nearer]] = a[nearer]
+    return judged.reshape(expected.shape)

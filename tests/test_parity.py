@@ -5,8 +5,8 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same,
-                     elu_output_grad_atol, make_leaf, make_weight, run, variant_id)
+from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same, elu_output_grad_atol,
+                     float64_values, judged_reference, make_leaf, make_weight, run, variant_id)
 
 VARIANTS = all_variants()
 
@@ -30,14 +30,17 @@ def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
         _, ref_grad_x, _, _ = run(entry.torch_function, leaf.cpu(), make_input,
                                   None if weight is None else weight.cpu(), kwargs)
         ref_grad_x = ref_grad_x.cuda()
-    if name == "elu":
-        # torch's elu_backward disagrees with itself at NaN: its vectorized body
-        # gives NaN, its scalar tail grad. torch_act gives NaN everywhere.
-        ref_grad_x = ref_grad_x.masked_fill(torch.isnan(make_input(leaf)), float("nan"))
     exact = name in EXACT
+    atol = elu_output_grad_atol(kwargs, leaf.dtype, grad_out) if name == "elu" else 0.0
+    if not exact:
+        # Where torch.nn disagrees with torch_act, the float64 value decides.
+        def truth_at(what):
+            return lambda index: float64_values(entry.torch_function, make_input(leaf).cpu(), grad_out.cpu(),
+                                                kwargs, index.cpu())[what].to(leaf.device)
+        ref_y = judged_reference(y, ref_y, truth_at(0))
+        ref_grad_x = judged_reference(grad_x, ref_grad_x, truth_at(1), atol)
     assert_same(y, ref_y, exact)
     assert same_layout(y, ref_y), "output memory layout differs from torch.nn's"
-    atol = elu_output_grad_atol(kwargs, leaf.dtype, grad_out) if name == "elu" else 0.0
     assert_same(grad_x, ref_grad_x, exact, atol)
     if weight is not None:
         if leaf.dtype in (torch.float32, torch.float64):
@@ -120,3 +123,20 @@ def test_sign_of_zero_matches_torch(name, kwargs, dtype, pattern):
             entry.function(a, **kwargs, inplace=True)
             entry.torch_function(b, **kwargs, inplace=True)
             assert torch.equal(a.signbit(), b.signbit()), "in place: sign of zero differs from torch.nn's"
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+def test_elu_gradient_at_nan_is_grad_output(dtype, inplace):
+    """NaN <= 0 is false, so ELU's gradient at a NaN input is grad_output, as
+    torch.nn's scalar and CUDA kernels give, in the vector body and in the
+    tail alike (torch's CPU vector body gives NaN: torch differs from itself)."""
+    for kwargs in [kw for n, kw in VARIANTS if n == "elu"]:
+        if inplace and kwargs.get("alpha", 1.0) < 0:
+            continue  # torch.nn refuses it; torch_act's in-place ELU keeps the input then
+        for n in (1, 7, 16, 33, 100):
+            leaf = torch.full((n,), float("nan"), dtype=dtype, requires_grad=True)
+            grad = torch.arange(1, n + 1, dtype=dtype)
+            y = ACTIVATIONS["elu"].function(leaf * 1, inplace=inplace, **kwargs)
+            (g,) = torch.autograd.grad(y, leaf, grad)
+            assert torch.equal(g, grad), (kwargs, n, g)

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, FLOAT_DTYPES, all_variants, assert_same, elu_output_grad_atol
+from helpers import (EXACT, FLOAT_DTYPES, all_variants, assert_same, elu_output_grad_atol, float64_values,
+                     judged_reference)
 
 settings.register_profile("default", deadline=None, max_examples=40)
 settings.register_profile("fuzz", deadline=None, print_blob=True,
@@ -101,14 +102,17 @@ def test_random_inputs_match_torch(name, x64, dtype, per_channel, data):
     y, grads = run(entry.function)
     ref_y, ref_grads = run(entry.torch_function)
     exact = name in EXACT
+    if not exact:  # where torch.nn disagrees with torch_act, the float64 value decides
+        ref_y = judged_reference(y, ref_y, lambda i: float64_values(entry.torch_function, x, grad_out, kwargs, i)[0])
     assert_same(y, ref_y, exact)
     if mode == "no_grad":
         assert not y.requires_grad and y.grad_fn is None
         return
     ref_gx = ref_grads[0]
-    if name == "elu":  # see test_parity: torch's scalar tail and vector body disagree at NaN
-        ref_gx = ref_gx.masked_fill(torch.isnan(x), float("nan"))
     atol = elu_output_grad_atol(kwargs, dtype, grad_out) if name == "elu" else 0.0
+    if not exact:
+        ref_gx = judged_reference(grads[0], ref_gx,
+                                  lambda i: float64_values(entry.torch_function, x, grad_out, kwargs, i)[1], atol)
     assert_same(grads[0], ref_gx, exact, atol)
     if weight is not None:
         assert_same(grads[1], ref_grads[1], exact=False)

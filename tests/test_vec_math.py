@@ -11,6 +11,8 @@ import torch
 
 import torch_act  # noqa: F401
 
+from helpers import float64_values, judged_reference
+
 ops = torch.ops.torch_act
 
 # Sleef's functions, which torch uses, are within 1 ulp (measured max over this
@@ -93,7 +95,10 @@ SPECIAL = [0.0, -0.0, float("inf"), float("-inf"), float("nan"), 88.7, -88.7, 89
 def test_special_values_as_torch(op, reference):
     # Repeated so that the values fill whole vectors, not only the scalar tail.
     x = torch.tensor(SPECIAL * 8)
-    y, ref = op(x), reference(x)
+    y = op(x)
+    # Where torch disagrees, the float64 value decides (F.gelu(+inf) is NaN in
+    # torch's AVX-512 kernels).
+    ref = judged_reference(y, reference(x), lambda i: float64_values(reference, x, torch.ones_like(x), {}, i)[0])
     torch.testing.assert_close(y, ref, equal_nan=True)
     finite = ~ref.isnan()
     if reference is torch.nn.functional.gelu:
