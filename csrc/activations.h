@@ -10,10 +10,12 @@
 //   family Output:  backward_from_output(grad, y)         grad * f' from the output
 //   family Input:   backward_from_input(grad, x)          grad * f' from the input
 //   and double_backward_from_*(gg, g, saved): d(backward)/d(saved) times gg,
-// The scalar forms are C10_HOST_DEVICE: the CUDA kernels call them too.
 //   in ATen ops (a template over the tensor type, instantiated by autograd only).
+// The scalar forms are C10_HOST_DEVICE: the CUDA kernels call them too. The
+// vector forms are forced inline: GCC kept SiLU's backward out of line once
+// it grew, a call per vector in the loop.
 // A struct whose hyper-parameter picks between formulas gives them as nested
-// structs and with_form(f), which calls f with the one picked (kernels.h).
+// structs and with_form(f) below, which calls f with the one picked.
 // Comparisons and products by a hyper-parameter are exact and match
 // torch.nn bit for bit; exp-family functions use vec_math.h in the AVX2 and
 // AVX-512 builds (within 3 ulp, tests/test_vec_math.py) and ATen's elsewhere.
@@ -21,6 +23,7 @@
 
 #include "declarations.h"
 #include "vec_math.h"
+#include "vec_math_normal.h"
 
 #include <ATen/cpu/vec/vec.h>
 #include <c10/macros/Macros.h>
@@ -50,16 +53,16 @@ using Vec = at::vec::Vectorized<T>;
 struct ReLU : params::relu {
   static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : x; }
-  template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x, Vec<T>(T(0)), x < Vec<T>(T(0)));
-  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::relu(x); }
   template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0)); }
-  // Lanes all ones where the bit is set: x > 0, or NaN.
-  template <typename T> Vec<T> mask_bit(Vec<T> x) const { return (x > Vec<T>(T(0))) | (x != x); }
+  // The lanes where the bit is set: x > 0, or NaN.
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_not_at_most_zero(x); }
   // Selects rather than multiplies: an inf/NaN grad on the dead side gives 0.
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
-  // `set`: lanes all ones where the bit is set.
-  template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const { return grad & set; }
+  // `set`: the lanes where the bit is set (math::Lanes, or all-ones vector lanes).
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
+    return math::keep_where(set, grad);
+  }
 };
 
 // LeakyReLU: y = x > 0 ? x : slope * x. Gradient grad * slope on the negative
@@ -67,17 +70,17 @@ struct ReLU : params::relu {
 struct LeakyReLU : params::leaky_relu {
   static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x > T(0) ? x : x * T(negative_slope); }
-  template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x * Vec<T>(T(negative_slope)), x, x > Vec<T>(T(0)));
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::leaky(x, Vec<T>(T(negative_slope)));
   }
   template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return x > T(0); }
-  template <typename T> Vec<T> mask_bit(Vec<T> x) const { return x > Vec<T>(T(0)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_above_zero(x); }
   // grad * 1 is grad exactly; selecting the factor first vectorizes better.
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const {
     return grad * (bit ? T(1) : T(negative_slope));
   }
-  template <typename T> Vec<T> backward(Vec<T> grad, Vec<T> set) const {
-    return grad * Vec<T>::blendv(Vec<T>(T(negative_slope)), Vec<T>(T(1)), set);
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
+    return math::scale_where_not(set, grad, Vec<T>(T(negative_slope)));
   }
 };
 
@@ -90,8 +93,8 @@ struct ELU : params::elu {
   template <typename T> C10_HOST_DEVICE T forward(T x) const {
     return x <= T(0) ? std::expm1(x) * T(alpha) : x;
   }
-  template <typename T> Vec<T> forward(Vec<T> x) const {
-    return Vec<T>::blendv(x, math::expm1_nonpositive(x) * Vec<T>(T(alpha)), x <= Vec<T>(T(0)));
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::select_nonpositive(x, math::expm1_nonpositive(x) * Vec<T>(T(alpha)), x);
   }
   // Both take the negative side where the saved value is <= 0, so a NaN
   // input's gradient is grad (NaN <= 0 is false), as torch.nn's scalar and
@@ -100,14 +103,14 @@ struct ELU : params::elu {
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const {
     return y <= T(0) ? grad * (y + T(alpha)) : grad;
   }
-  template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
-    return Vec<T>::blendv(grad, grad * (y + Vec<T>(T(alpha))), y <= Vec<T>(T(0)));
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
+    return math::select_nonpositive(y, grad * (y + Vec<T>(T(alpha))), grad);
   }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
     return x <= T(0) ? grad * T(alpha) * std::exp(x) : grad;
   }
-  template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return Vec<T>::blendv(grad, grad * Vec<T>(T(alpha)) * x.exp(), x <= Vec<T>(T(0)));
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return math::select_nonpositive(x, grad * Vec<T>(T(alpha)) * math::exp_nonpositive(x), grad);
   }
   // Zero unless the saved value is < 0, as torch.nn's second derivative
   // (zero at the kink and at NaN).
@@ -125,9 +128,9 @@ struct ELU : params::elu {
 struct Sigmoid : params::sigmoid {
   static constexpr Keeps keeps = Keeps::Output;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
-  template <typename T> Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
-  template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y) * y;
   }
   template <typename Tensor>
@@ -140,10 +143,10 @@ struct Sigmoid : params::sigmoid {
 struct Tanh : params::tanh {
   static constexpr Keeps keeps = Keeps::Output;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return std::tanh(x); }
-  template <typename T> Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
-  template <typename T> Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
-    return grad * (Vec<T>(T(1)) - y * y);
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
+    return grad * at::vec::fnmadd(y, y, Vec<T>(T(1)));  // 1 - y^2, one rounding
   }
   template <typename Tensor>
   Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
@@ -182,30 +185,29 @@ struct GELU : params::gelu {
       return grad * T(0.5 * std::erfc(xd * -M_SQRT1_2) + xd * kInvSqrt2Pi * std::exp(-0.5 * xd * xd));
     }
 #endif
-    template <typename T> Vec<T> forward(Vec<T> x) const { return math::normal_cdf(x, x); }
-    template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-      Vec<T> pdf;
-      const Vec<T> cdf = math::normal_cdf(x, Vec<T>(T(1)), &pdf);
-      return grad * at::vec::fmadd(x, pdf, cdf);
+    template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::gelu_erf(x); }
+    template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+      return grad * math::gelu_erf_derivative(x);
     }
   };
   // 2u with one rounding fewer than the textbook form (each costs |2u| ulp in
   // sigmoid(2u) for x < 0); s = sigmoid(2u); d/dx = s + 2 x s (1 - s) u'.
   struct TanhForm {
     template <typename T> static C10_HOST_DEVICE T two_u(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
-    template <typename T> static Vec<T> two_u(Vec<T> x) {
+    template <typename T> static C10_ALWAYS_INLINE Vec<T> two_u(Vec<T> x) {
       return Vec<T>(T(2 * kSqrt2OverPi)) * x * at::vec::fmadd(Vec<T>(T(kCubic)) * x, x, Vec<T>(T(1)));
     }
     template <typename V> static C10_HOST_DEVICE V du(V x) { return V(kSqrt2OverPi) * (V(1) + V(3 * kCubic) * x * x); }
     template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-two_u(x))); }
-    template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(two_u(x)); }
+    template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, two_u(x)); }
     template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
       const T s = T(1) / (T(1) + std::exp(-two_u(x)));
       return grad * (s + T(2) * x * s * (T(1) - s) * du(x));
     }
-    template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-      const Vec<T> s = math::sigmoid(two_u(x));
-      return grad * (s + Vec<T>(T(2)) * x * s * (Vec<T>(T(1)) - s) * du<Vec<T>>(x));
+    template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+      // s (1 + 2 x (1 - s) u'), 1 - s = sigmoid(-2u) without cancellation.
+      const auto [s, complement] = math::sigmoid_pair(two_u(x));
+      return grad * s * at::vec::fmadd(Vec<T>(T(2)) * x * complement, du<Vec<T>>(x), Vec<T>(T(1)));
     }
   };
   template <typename F> void with_form(const F& f) const { tanh_form ? f(TanhForm{}) : f(Erf{}); }
@@ -226,14 +228,15 @@ struct GELU : params::gelu {
 struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-x)); }
-  template <typename T> Vec<T> forward(Vec<T> x) const { return x * math::sigmoid(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, x); }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
     const T s = T(1) / (T(1) + std::exp(-x));
     return grad * s * (T(1) + x * (T(1) - s));
   }
-  template <typename T> Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    const Vec<T> s = math::sigmoid(x), one(T(1));
-    return grad * s * at::vec::fmadd(x, one - s, one);
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    // 1 - s = sigmoid(-x), without cancellation.
+    const auto [s, complement] = math::sigmoid_pair(x);
+    return grad * s * at::vec::fmadd(x, complement, Vec<T>(T(1)));
   }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
@@ -247,15 +250,15 @@ struct SiLU : params::silu {
 struct PReLU : params::prelu {
   static constexpr Keeps keeps = Keeps::InputAndWeight;
   template <typename T> static C10_HOST_DEVICE T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
-  template <typename T> static Vec<T> forward(Vec<T> x, Vec<T> alpha) {
+  template <typename T> static C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * x, x, x > Vec<T>(T(0)));
   }
   template <typename T> static C10_HOST_DEVICE T grad_input(T grad, T x, T alpha) { return x > T(0) ? grad : alpha * grad; }
-  template <typename T> static Vec<T> grad_input(Vec<T> grad, Vec<T> x, Vec<T> alpha) {
+  template <typename T> static C10_ALWAYS_INLINE Vec<T> grad_input(Vec<T> grad, Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * grad, grad, x > Vec<T>(T(0)));
   }
   template <typename T> static C10_HOST_DEVICE T grad_alpha_term(T grad, T x) { return x > T(0) ? T(0) : x * grad; }
-  template <typename T> static Vec<T> grad_alpha_term(Vec<T> grad, Vec<T> x) {
+  template <typename T> static C10_ALWAYS_INLINE Vec<T> grad_alpha_term(Vec<T> grad, Vec<T> x) {
     return Vec<T>::blendv(x * grad, Vec<T>(T(0)), x > Vec<T>(T(0)));
   }
   // Backward of (grad_input, grad_alpha) = prelu_backward(g, x, alpha), given

@@ -1,18 +1,37 @@
 // Vector math that ATen's Vectorized<T> does not do fast enough, or not
-// accurately enough. Everything is forced inline: an out-of-line sigmoid
-// (GCC's choice for a function several kernels share) costs a call and the
-// overlap of the loops' two independent vectors per step.
+// accurately enough, on every x86 CPU. Everything is forced inline: an
+// out-of-line sigmoid (GCC's choice for a function several kernels share)
+// costs a call and the overlap of the loops' two independent vectors per step.
 //
-// Vectorized<float>'s exp, expm1 and tanh are Sleef's 1-ulp functions in
-// double-float arithmetic, which make the forwards of ELU, Sigmoid and Tanh
-// compute-bound; its erf is a 5-term formula with an absolute error of
-// 1.5e-7 (no relative accuracy near 0, and none at all in 1 + erf(x) for
-// negative x, where GELU needs it). The float versions here share one core: x = k ln2 + r with
-// |r| <= ln2 / 2 (two-constant Cody-Waite), expm1(r) from its Taylor series
-// to degree 7 (truncation below 0.3 ulp), and 2^k put in the exponent bits.
-// They stay within 2.5 ulp of the exact values (tests/test_vec_math.py
-// sweeps float32 against float64) and run 2-3x faster. AVX2/AVX-512 builds
-// only; other types and builds use ATen's.
+// Vectorized<float>'s exp, expm1 and tanh are Sleef's 1-ulp functions (tanh
+// goes to MKL's vsTanh where torch has MKL: fast on Intel, slow on AMD), and
+// its erf is a 5-term formula with an absolute error of 1.5e-7 (no relative
+// accuracy near 0, and none at all in 1 + erf(x) for negative x, where GELU
+// needs it). The float versions here share one core: a = k ln2 + r with
+// |r| <= ln2 / 2 (k rounded by adding a large constant, two-constant
+// Cody-Waite), exp(r) or expm1(r) from minimax polynomials
+// (tools/fit_exp_coefficients.py), and 2^k applied last.
+// tests/test_vec_math.py sweeps them against float64.
+//
+// What made the first version 2-3x slower than ATen on Intel's AVX-512
+// (Sapphire Rapids), found with llvm-mca (tools/mca.py), and what replaces it:
+// - division (vdivps zmm: one per 10 cycles there): in the AVX-512 build a
+//   14-bit reciprocal (rcp14) and one Markstein correction, 4 instructions,
+//   within 0.6 ulp of the quotient, always applied to denominators in [1, 2];
+//   the AVX2 build keeps vdivps, cheap on Zen;
+// - comparisons through Vectorized<float> (mask register -> vector -> mask):
+//   mask registers used directly (`Lanes`), with masked multiplies and blends;
+// - NaN-propagating clamps (maximum/minimum: compare + or): the raw
+//   instructions, which return their second operand when either is NaN, so
+//   clamp(x) keeps a NaN x;
+// - 2^k by integer shifts and a clamp: vscalefps, which also gives exact
+//   subnormal results (the AVX2 build flushes results below 2^-126 to zero);
+// - exp(x) for x > 0 (overflow handling): every formula uses exp(-|x|) <= 1.
+// Each function's result depends on its lane's value only: a vector whose
+// lanes take another path (GELU's tail) still gives each lane what it would
+// give alone (batch invariance, tests/test_batch_invariance.py).
+//
+// AVX2/AVX-512 builds and float only; other types and builds use ATen's.
 #pragma once
 
 #include <ATen/cpu/vec/vec.h>
@@ -25,213 +44,388 @@
 #define CPU_CAPABILITY DEFAULT
 #endif
 
+#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#define TORCH_ACT_FAST_FLOAT_MATH 1
+#else
+#define TORCH_ACT_FAST_FLOAT_MATH 0
+#endif
+
 namespace torch_act::math {
 inline namespace CPU_CAPABILITY {
 
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#if TORCH_ACT_FAST_FLOAT_MATH
+using VF = at::vec::Vectorized<float>;
 
-// 2^k for integral k in [-126, 127].
-C10_ALWAYS_INLINE at::vec::Vectorized<float> pow2(at::vec::Vectorized<float> k) {
+// --- lanes, selection, signs: one instruction each where the ISA has it ---------
+
 #if defined(CPU_CAPABILITY_AVX512)
-  return _mm512_castsi512_ps(
-      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23));
+using Lanes = __mmask16;  // a mask register
+C10_ALWAYS_INLINE Lanes lanes_lt(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+C10_ALWAYS_INLINE Lanes lanes_ge(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+C10_ALWAYS_INLINE Lanes lanes_not_le(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_NLE_UQ); }  // NaN: set
+C10_ALWAYS_INLINE bool any(Lanes m) { return m != 0; }
+// a where m is set, b elsewhere.
+C10_ALWAYS_INLINE VF select(Lanes m, VF a, VF b) { return _mm512_mask_blend_ps(m, b, a); }
+// a * b where m is set, c elsewhere.
+C10_ALWAYS_INLINE VF mul_where(Lanes m, VF a, VF b, VF c) { return _mm512_mask_mul_ps(c, m, a, b); }
+C10_ALWAYS_INLINE VF sub_where(Lanes m, VF a, VF b, VF c) { return _mm512_mask_sub_ps(c, m, a, b); }
+C10_ALWAYS_INLINE VF bits_or(VF a, VF b) { return _mm512_or_ps(a, b); }
+C10_ALWAYS_INLINE VF bits_and(VF a, VF b) { return _mm512_and_ps(a, b); }
+// |magnitude| with the sign bit of `sign` (one vpternlogd: sign-bit mask ? sign : magnitude).
+C10_ALWAYS_INLINE VF with_sign_of(VF magnitude, VF sign) {
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_set1_epi32(INT32_MIN), _mm512_castps_si512(sign),
+                                                       _mm512_castps_si512(magnitude), 0xCA));
+}
 #else
-  return _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
-#endif
-}
-
-// x + lo = k ln2 + r: returns k (integral) and sets em1_r = expm1(r). `lo`, a
-// correction far below x's ulp, joins the small remainder r, where it counts.
-C10_ALWAYS_INLINE at::vec::Vectorized<float> reduce_expm1(at::vec::Vectorized<float> x, at::vec::Vectorized<float>& em1_r,
-                                               at::vec::Vectorized<float> lo = at::vec::Vectorized<float>(0.f)) {
-  using V = at::vec::Vectorized<float>;
-  using at::vec::fmadd;
-  const V k = (x * V(1.44269504088896341f)).round();
-  V r = fmadd(k, V(-0.693145751953125f), x);  // k * ln2_hi is exact for |k| < 2^9
-  r = fmadd(k, V(-1.428606765330187e-06f), r) + lo;
-  V q = V(1.f / 5040);
-  q = fmadd(q, r, V(1.f / 720));
-  q = fmadd(q, r, V(1.f / 120));
-  q = fmadd(q, r, V(1.f / 24));
-  q = fmadd(q, r, V(1.f / 6));
-  q = fmadd(q, r, V(0.5f));
-  em1_r = fmadd(r * r, q, r);
-  return k;
+using Lanes = VF;  // all ones where set
+C10_ALWAYS_INLINE Lanes lanes_lt(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+C10_ALWAYS_INLINE Lanes lanes_ge(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+C10_ALWAYS_INLINE Lanes lanes_not_le(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_NLE_UQ); }
+C10_ALWAYS_INLINE bool any(Lanes m) { return _mm256_movemask_ps(m) != 0; }
+C10_ALWAYS_INLINE VF select(Lanes m, VF a, VF b) { return _mm256_blendv_ps(b, a, m); }
+C10_ALWAYS_INLINE VF mul_where(Lanes m, VF a, VF b, VF c) { return _mm256_blendv_ps(c, a * b, m); }
+C10_ALWAYS_INLINE VF sub_where(Lanes m, VF a, VF b, VF c) { return _mm256_blendv_ps(c, a - b, m); }
+C10_ALWAYS_INLINE VF bits_or(VF a, VF b) { return _mm256_or_ps(a, b); }
+C10_ALWAYS_INLINE VF bits_and(VF a, VF b) { return _mm256_and_ps(a, b); }
+C10_ALWAYS_INLINE VF with_sign_of(VF magnitude, VF sign) {
+  const __m256 bit = _mm256_set1_ps(-0.f);
+  return _mm256_or_ps(_mm256_andnot_ps(bit, magnitude), _mm256_and_ps(bit, sign));
 }
 #endif
 
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+// Lanes <-> bits (lane 0 the lowest bit), for the bit-packed masks of the
+// mask family: one instruction or two, never a loop over lanes.
+#if defined(CPU_CAPABILITY_AVX512)
+C10_ALWAYS_INLINE uint64_t lanes_to_bits(Lanes m) { return m; }
+C10_ALWAYS_INLINE Lanes bits_to_lanes(uint64_t bits) { return static_cast<__mmask16>(bits); }
+#else
+C10_ALWAYS_INLINE uint64_t lanes_to_bits(Lanes m) { return static_cast<uint32_t>(_mm256_movemask_ps(m)); }
+C10_ALWAYS_INLINE Lanes bits_to_lanes(uint64_t bits) {
+  // Lane k keeps bit k of the broadcast byte, then compares it to itself.
+  const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  const __m256i kept = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits & 0xFF)), select);
+  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(kept, select));
+}
+#endif
 
-// The normal distribution's CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2 (GELU's
-// erf) from float32 polynomials fitted by tools/fit_erf_coefficients.py, in
-// x itself (rounding x / sqrt 2 would cost up to a unit):
-//   Phi(-s) = exp(-s^2/2) R_i(s - mid_i), s = |x|, in 8 intervals of width 1.35,
-//   the coefficients of each lane's interval picked by one permute each;
-//   Phi(s) = 1 - Phi(-s). A vector whose lanes all have s < 3 (98% of vectors
-//   of normally distributed inputs) uses one 14-term polynomial for that range
-//   instead: no lookups, a third fewer instructions.
-// exp(-x^2 / 2) is computed from x^2 split exactly into h + l (an fma), so
-// the lower tail keeps its relative accuracy where exp(-x^2/2) is tiny; and
-// Phi(x) for x < 0 is the tail itself, never 1 - (1 - ...), so x Phi(x) (GELU)
-// has no cancellation. Within 3 ulp (tests/test_vec_math.py sweeps GELU).
-namespace erf_coefficients {
-constexpr float kCdfCentralMid = 1.5e+00f;
-constexpr float kCdfCentral[] = {2.0578067e-01f, -9.027128e-02f, 3.5186864e-02f, -1.2496996e-02f, 4.1104066e-03f, -1.2662781e-03f, 3.6832233e-04f, -1.0194803e-04f, 2.71544e-05f, -6.8455747e-06f, 1.535813e-06f, -3.7778676e-07f, 1.3105226e-07f, -2.6839373e-08f};
-constexpr float kCdfIntervalsPerUnit = 7.407407e-01f;
-alignas(32) constexpr float kCdfMid[8] = {6.75e-01f, 2.025e+00f, 3.375e+00f, 4.725e+00f, 6.075e+00f, 7.425e+00f, 8.775e+00f, 1.1475e+01f};
-alignas(32) constexpr float kCdfTail[9][8] = {
-    {3.1375885e-01f, 1.6654676e-01f, 1.0978967e-01f, 8.107062e-02f, 6.401818e-02f, 5.2803762e-02f, 4.489471e-02f, 3.450798e-02f},
-    {-1.8715495e-01f, -6.168508e-02f, -2.840214e-02f, -1.5883617e-02f, -1.0031834e-02f, -6.874335e-03f, -4.9912087e-03f, -2.9631983e-03f},
-    {9.3714684e-02f, 2.0817226e-02f, 6.9662244e-03f, 3.0102653e-03f, 1.5373955e-03f, 8.809113e-04f, 5.484292e-04f, 2.5263877e-04f},
-    {-4.1301943e-02f, -6.51016e-03f, -1.6303833e-03f, -5.533717e-04f, -2.3071896e-04f, -1.11189525e-04f, -5.9580765e-05f, -2.1389737e-05f},
-    {1.645897e-02f, 1.9085868e-03f, 3.6592546e-04f, 9.889681e-05f, 3.3944616e-05f, 1.3832292e-05f, 6.402019e-06f, 1.7985711e-06f},
-    {-6.0162516e-03f, -5.2831066e-04f, -7.9031044e-05f, -1.7212304e-05f, -4.9004398e-06f, -1.6968299e-06f, -6.805817e-07f, -1.5001444e-07f},
-    {2.0622076e-03f, 1.394476e-04f, 1.6500739e-05f, 2.9239764e-06f, 6.950168e-07f, 2.0539387e-07f, 7.160916e-08f, 1.2448262e-08f},
-    {-7.262567e-04f, -3.7316353e-05f, -3.4690142e-06f, -4.9852906e-07f, -9.877539e-08f, -2.489298e-08f, -7.540572e-09f, -1.0933592e-09f},
-    {2.147392e-04f, 8.9365285e-06f, 6.774873e-07f, 8.0767215e-08f, 1.3531029e-08f, 2.9353446e-09f, 7.774866e-10f, 8.941752e-11f},
+// max(x, lo) and min(x, hi) that keep a NaN x (the instructions return their
+// second operand when either is NaN): no extra work for NaN.
+C10_ALWAYS_INLINE VF clamp_below(VF x, float lo) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_max_ps(_mm512_set1_ps(lo), x);
+#else
+  return _mm256_max_ps(_mm256_set1_ps(lo), x);
+#endif
+}
+C10_ALWAYS_INLINE VF clamp_above(VF x, float hi) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_min_ps(_mm512_set1_ps(hi), x);
+#else
+  return _mm256_min_ps(_mm256_set1_ps(hi), x);
+#endif
+}
+C10_ALWAYS_INLINE VF negative_abs(VF x) { return bits_or(x, VF(-0.f)); }
+
+// a / d for d in [1, 2] (a finite or NaN): 14-bit reciprocal and one
+// Markstein step on AVX-512 (error (2^-14)^2 before the last rounding);
+// vdivps on AVX2.
+C10_ALWAYS_INLINE VF divide(VF a, VF d) {
+#if defined(CPU_CAPABILITY_AVX512)
+  const __m512 r = _mm512_rcp14_ps(d);
+  const __m512 q = _mm512_mul_ps(a, r);
+  return _mm512_fmadd_ps(_mm512_fnmadd_ps(q, d, a), r, q);
+#else
+  return _mm256_div_ps(a, d);
+#endif
+}
+
+// 1 / d for d in [1, 2]: rcp14 and one Newton step on AVX-512.
+C10_ALWAYS_INLINE VF reciprocal(VF d) {
+#if defined(CPU_CAPABILITY_AVX512)
+  const __m512 r = _mm512_rcp14_ps(d);
+  return _mm512_fmadd_ps(_mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.f)), r, r);
+#else
+  return _mm256_div_ps(_mm256_set1_ps(1.f), d);
+#endif
+}
+
+// --- exp's core ---------------------------------------------------------------
+
+// Minimax coefficients from tools/fit_exp_coefficients.py, on
+// r in [-ln2 / 2, ln2 / 2]: exp(r) ~ sum kExp[i] r^i (degree 6, within 1.2
+// units of 2^-24 in float32), expm1(r) ~ r + r^2 sum kExpm1[i] r^i (1.4 units,
+// relative: no cancellation near 0).
+constexpr float kExp[] = {1e+00f, 1e+00f, 4.9999994e-01f, 1.6666432e-01f, 4.1668e-02f, 8.374159e-03f, 1.3843641e-03f};
+constexpr float kExpm1[] = {4.9999997e-01f, 1.6666543e-01f, 4.16672e-02f, 8.366516e-03f, 1.3882506e-03f};
+
+template <size_t N>
+C10_ALWAYS_INLINE VF horner(const float (&c)[N], VF r) {
+  VF p(c[N - 1]);
+  for (size_t i = N - 1; i-- > 0;) p = at::vec::fmadd(p, r, VF(c[i]));
+  return p;
+}
+
+// a = k ln2 + r, |r| <= ln2 / 2. k is round(a / ln2) taken by adding
+// 1.5 * 2^23 (t keeps it in its low mantissa bits, for the AVX2 build's 2^k):
+// exact for |a| < 2^21; two-constant Cody-Waite (k ln2_hi is exact for |k| < 2^9).
+struct Reduced {
+  VF k, t, r;
 };
-}  // namespace erf_coefficients
+C10_ALWAYS_INLINE Reduced reduce(VF a) {
+  using at::vec::fmadd;
+  constexpr float kShift = 12582912.f;  // 1.5 * 2^23
+  const VF t = fmadd(a, VF(1.44269504088896341f), VF(kShift));
+  const VF k = t - VF(kShift);
+  return {k, t, fmadd(k, VF(-1.428606765330187e-06f), fmadd(k, VF(-0.693145751953125f), a))};
+}
+// a + lo, `lo` a correction far below a's ulp: it joins the small remainder r, where it counts.
+C10_ALWAYS_INLINE Reduced reduce(VF a, VF lo) {
+  Reduced red = reduce(a);
+  red.r = red.r + lo;
+  return red;
+}
 
+C10_ALWAYS_INLINE VF exp_reduced(VF r) { return horner(kExp, r); }
+C10_ALWAYS_INLINE VF expm1_reduced(VF r) { return at::vec::fmadd(r * r, horner(kExpm1, r), r); }
+
+// p * 2^k, k = reduce(...).k. AVX-512: vscalefps, exact down to subnormals and
+// zero. AVX2: 2^k built in the exponent bits from t, which needs
+// k in [-126, 127]: callers clamp their argument (and zero what underflows).
+C10_ALWAYS_INLINE VF times_pow2(VF p, const Reduced& red) {
 #if defined(CPU_CAPABILITY_AVX512)
-using LaneIndex = __m512i;
-// Whether no lane of a comparison's result is set.
-C10_ALWAYS_INLINE bool none_set(at::vec::Vectorized<float> lanes) {
-  return _mm512_movepi32_mask(_mm512_castps_si512(lanes)) == 0;
+  return _mm512_scalef_ps(p, red.k);
+#else
+  // t's low mantissa bits hold k + 2^22: shifted by 23 only k remains.
+  const __m256i k = _mm256_slli_epi32(_mm256_castps_si256(red.t), 23);
+  return p * VF(_mm256_castsi256_ps(_mm256_add_epi32(k, _mm256_set1_epi32(127 << 23))));
+#endif
 }
-// Lane i of table[index[i]], index in [0, 8).
-C10_ALWAYS_INLINE at::vec::Vectorized<float> lookup8(const float* table, LaneIndex index) {
-  return _mm512_permutexvar_ps(index, _mm512_castps256_ps512(_mm256_load_ps(table)));
+
+// Below this, exp underflows past float's normal range: the AVX2 build's
+// 2^k needs k >= -126 and flushes results there to zero; the AVX-512 build
+// needs only a finite k (scalef gives the subnormal or zero).
+#if defined(CPU_CAPABILITY_AVX512)
+constexpr float kExpArgumentMin = -104.f;  // exp(-104) < 2^-150: zero
+#else
+constexpr float kExpArgumentMin = -87.33f;  // exp(-87.33) > 2^-126
+#endif
+
+// exp(a) for a <= 0 (NaN stays NaN); AVX2: zero below kExpArgumentMin.
+C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) {
+  const Reduced red = reduce(clamp_below(a, kExpArgumentMin));
+  const VF e = times_pow2(exp_reduced(red.r), red);
+#if defined(CPU_CAPABILITY_AVX512)
+  return e;
+#else
+  return _mm256_andnot_ps(lanes_lt(a, VF(kExpArgumentMin)), e);
+#endif
 }
-// The interval of s >= 0: floor(s / 1.35), at most 7.
-C10_ALWAYS_INLINE LaneIndex tail_interval(at::vec::Vectorized<float> s) {
-  const __m512i i = _mm512_cvttps_epi32(s * at::vec::Vectorized<float>(erf_coefficients::kCdfIntervalsPerUnit));
-  return _mm512_min_epi32(i, _mm512_set1_epi32(7));
+
+// expm1(a) for a <= 0 (lanes with a > 0 hold no meaningful value); NaN stays
+// NaN. Below -30 it is -1 in float anyway. expm1(+-0) gives +0 (r + r^2 q):
+// expm1_nonpositive gives it a's sign.
+C10_ALWAYS_INLINE VF expm1_nonpositive_unsigned(VF a) {
+  const Reduced red = reduce(clamp_below(a, -30.f));
+  const VF two_k = times_pow2(VF(1.f), red);
+  // 2^k em1 + (2^k - 1) is exactly em1 for k = 0 (no cancellation near 0).
+  return at::vec::fmadd(two_k, expm1_reduced(red.r), two_k - VF(1.f));
+}
+C10_ALWAYS_INLINE VF expm1_nonpositive_float(VF a) { return with_sign_of(expm1_nonpositive_unsigned(a), a); }
+
+// --- sigmoid and friends: from e = exp(-|z|) <= 1, no overflow, no cancellation ---
+
+// sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0: each is the
+// quotient of numbers near 1 (never 1 - small), so sigmoid and 1 - sigmoid
+// (= sigmoid(-z)) both keep their relative accuracy.
+struct SigmoidParts {
+  Lanes negative;  // z < 0
+  VF e, denominator;
+};
+C10_ALWAYS_INLINE SigmoidParts sigmoid_parts(VF z) {
+  const VF e = exp_nonpositive_float(negative_abs(z));
+  return {lanes_lt(z, VF(0.f)), e, e + VF(1.f)};
 }
 #else
-using LaneIndex = __m256i;
-C10_ALWAYS_INLINE bool none_set(at::vec::Vectorized<float> lanes) { return _mm256_movemask_ps(lanes) == 0; }
-C10_ALWAYS_INLINE at::vec::Vectorized<float> lookup8(const float* table, LaneIndex index) {
-  return _mm256_permutevar8x32_ps(_mm256_load_ps(table), index);
-}
-C10_ALWAYS_INLINE LaneIndex tail_interval(at::vec::Vectorized<float> s) {
-  const __m256i i = _mm256_cvttps_epi32(s * at::vec::Vectorized<float>(erf_coefficients::kCdfIntervalsPerUnit));
-  return _mm256_min_epi32(i, _mm256_set1_epi32(7));
-}
-#endif
+// Declared only, for loops.h's discarded vector branches in the DEFAULT build.
+uint64_t lanes_to_bits(at::vec::Vectorized<float> lanes);
+at::vec::Vectorized<float> bits_to_lanes(uint64_t bits);
+#endif  // TORCH_ACT_FAST_FLOAT_MATH
 
-// R_i(s - mid_i), each lane's coefficients looked up. Out of line: it is the
-// rare path, and inlined it would crowd the common one's registers.
-[[gnu::noinline, gnu::cold]] inline at::vec::Vectorized<float> tail_ratio_by_interval(at::vec::Vectorized<float> s) {
-  using V = at::vec::Vectorized<float>;
-  namespace c = erf_coefficients;
-  const LaneIndex i = tail_interval(s);
-  const V u = s - lookup8(c::kCdfMid, i);
-  V r = lookup8(c::kCdfTail[8], i);
-  for (int k = 7; k >= 0; --k) r = at::vec::fmadd(r, u, lookup8(c::kCdfTail[k], i));
-  return r;
-}
-
-// scale * Phi(x), and phi(x) where `pdf` is given. exp(-x^2/2) = 2^k (1 + m)
-// from x^2 = h + l split exactly (l joins the reduced argument); scale * 2^k
-// is taken first, so a tiny Phi never passes through a subnormal (x Phi(x)
-// stays normal down to x = -13), and R (1 + m) is one fma.
-C10_ALWAYS_INLINE at::vec::Vectorized<float> scaled_normal_cdf(at::vec::Vectorized<float> x, at::vec::Vectorized<float> scale,
-                                                    at::vec::Vectorized<float>* pdf) {
-  using V = at::vec::Vectorized<float>;
-  using at::vec::fmadd;
-  namespace c = erf_coefficients;
-  // exp(-x^2 / 2) = 2^k (1 + m), 0 below float's normal range.
-  const V h = x * x;
-  const V v = h * V(-0.5f);  // exact
-  V m;
-  const V two_k = pow2(reduce_expm1(at::vec::maximum(v, V(-87.33f)), m, at::vec::fmsub(x, x, h) * V(-0.5f)));
-  const V underflow = v < V(-87.33f);
-  if (pdf != nullptr) *pdf = V::blendv(fmadd(two_k, m, two_k) * V(0.3989422804014327f), V(0.f), underflow);
-  // R_i(s - mid_i). Past 13.5 exp underflows: the clamp only keeps the
-  // polynomial finite (NaN stays NaN).
-  const V s = at::vec::minimum(x.abs(), V(13.5f));
-  V r;
-  if (none_set(s >= V(3.f))) [[likely]] {
-    const V u = s - V(c::kCdfCentralMid);
-    r = V(c::kCdfCentral[13]);
-    for (int k = 12; k >= 0; --k) r = fmadd(r, u, V(c::kCdfCentral[k]));
-  } else {
-    r = tail_ratio_by_interval(s);
-  }
-  // scale * Phi(-|x|), 0 where it underflows; for x < 0 then scale * 0, so that
-  // -inf gives -inf * 0 = NaN, as torch's x * Phi(x) does.
-  const V lower = V::blendv((scale * two_k) * fmadd(r, m, r), V(0.f), underflow);
-  return V::blendv(scale - lower, V::blendv(lower, scale * V(0.f), underflow), x < V(0.f));
-}
-
-#endif
-
-// scale * Phi(x), Phi the standard normal CDF; `pdf`, if given, gets
-// phi(x) = exp(-x^2/2) / sqrt(2 pi). Other types and builds: erfc(-x / sqrt 2) / 2
-// with ATen's (Sleef's) erfc.
+// scale * sigmoid(z), as torch's 1 / (1 + exp(-z)) (exp(-z) overflowing to
+// inf gives 0). SiLU is times_sigmoid(x, x), GELU's tanh form x sigmoid(2u).
 template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> normal_cdf(at::vec::Vectorized<T> x, at::vec::Vectorized<T> scale,
-                                  at::vec::Vectorized<T>* pdf = nullptr) {
+C10_ALWAYS_INLINE at::vec::Vectorized<T> times_sigmoid(at::vec::Vectorized<T> scale, at::vec::Vectorized<T> z) {
   using V = at::vec::Vectorized<T>;
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
-  if constexpr (std::is_same_v<T, float>) return scaled_normal_cdf(x, scale, pdf);
-#endif
-  if (pdf != nullptr) *pdf = (x * x * V(T(-0.5))).exp() * V(T(0.3989422804014327));
-  return scale * V(T(0.5)) * (x * V(T(-0.7071067811865476))).erfc();
-}
-
-// expm1(x) for x <= 0 (ELU's negative side; other lanes are not used).
-template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> expm1_nonpositive(at::vec::Vectorized<T> x) {
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    using V = at::vec::Vectorized<float>;
-    // Below -17.4 expm1 rounds to -1; clamping keeps 2^k a normal float.
-    V em1_r;
-    const V two_k = pow2(reduce_expm1(at::vec::maximum(x, V(-30.f)), em1_r));
-    const V result = at::vec::fmadd(two_k, em1_r, two_k - V(1.f));
-    // expm1(-0) is -0 (r + r^2 q gives +0); NaN stays NaN.
-    return V::blendv(result, x, (x == V(0.f)) | (x != x));
+    // Not divide(): its correction step makes inf / 1 NaN.
+    const SigmoidParts p = sigmoid_parts(z);
+    return mul_where(p.negative, scale, p.e, scale) * reciprocal(p.denominator);
   }
 #endif
-  return x.expm1();
+  return scale * (V(T(1)) + z.neg().exp()).reciprocal();
 }
 
-// 1 / (1 + exp(-x)), as torch computes it (exp(-x) overflowing to inf gives 0).
 template <typename T>
 C10_ALWAYS_INLINE at::vec::Vectorized<T> sigmoid(at::vec::Vectorized<T> x) {
-  using V = at::vec::Vectorized<T>;
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    // exp(-x) for -x in [-80, 88]: below, 1 + exp(-x) is 1 anyway; above,
-    // inf, so the result is 0 where the exact one is below 6e-39 (subnormal).
-    // NaN propagates through every step.
-    const V e = x.neg();
-    V m;
-    const V two_k = pow2(reduce_expm1(at::vec::minimum(at::vec::maximum(e, V(-80.f)), V(88.f)), m));
-    const V exp_e = V::blendv(at::vec::fmadd(two_k, m, two_k), V(std::numeric_limits<float>::infinity()), e > V(88.f));
-    return (V(1.f) + exp_e).reciprocal();
+    const SigmoidParts p = sigmoid_parts(x);
+    return divide(select(p.negative, p.e, VF(1.f)), p.denominator);
   }
 #endif
-  return (V(T(1)) + x.neg().exp()).reciprocal();
+  return times_sigmoid(at::vec::Vectorized<T>(T(1)), x);
+}
+
+// sigmoid(z) and 1 - sigmoid(z) (= sigmoid(-z): no cancellation as z grows),
+// for the derivatives of SiLU and GELU's tanh form.
+template <typename T>
+struct SigmoidPair {
+  at::vec::Vectorized<T> s, complement;
+};
+template <typename T>
+C10_ALWAYS_INLINE SigmoidPair<T> sigmoid_pair(at::vec::Vectorized<T> z) {
+  using V = at::vec::Vectorized<T>;
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) {
+    const SigmoidParts p = sigmoid_parts(z);
+    const VF r = reciprocal(p.denominator), er = p.e * r;
+    return {select(p.negative, er, r), select(p.negative, r, er)};
+  }
+#endif
+  const V s = sigmoid(z);
+  return {s, V(T(1)) - s};
 }
 
 // tanh(x) = sign(x) * -t / (t + 2) with t = expm1(-2|x|): no cancellation
 // near 0, and t -> -1 gives exactly 1 for large |x|.
 template <typename T>
 C10_ALWAYS_INLINE at::vec::Vectorized<T> tanh(at::vec::Vectorized<T> x) {
-#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    using V = at::vec::Vectorized<float>;
-    const V sign_bit(-0.f);
-    const V t = expm1_nonpositive(x.abs() * V(-2.f));
-    const V magnitude = t.neg() / (t + V(2.f));
-    return V::blendv(magnitude | (x & sign_bit), x, x != x);
+    const VF t = expm1_nonpositive_unsigned(negative_abs(x + x));
+    // t / (t + 2) <= 0 (-0 at x = +-0); its magnitude takes x's sign (NaN stays NaN).
+    return with_sign_of(divide(t, t + VF(2.f)), x);
   }
 #endif
   return x.tanh();
 }
 
+// a where x <= 0, b elsewhere (NaN included): ELU's sides, one comparison
+// into a mask register on AVX-512.
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> select_nonpositive(at::vec::Vectorized<T> x, at::vec::Vectorized<T> a,
+                                                           at::vec::Vectorized<T> b) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return select(lanes_ge(VF(0.f), x), a, b);
+#endif
+  return at::vec::Vectorized<T>::blendv(b, a, x <= at::vec::Vectorized<T>(T(0)));
+}
+
+// --- piecewise-linear activations: a comparison into a mask register and one
+// masked instruction on AVX-512, where Vectorized<T>'s compare and blend
+// convert mask -> vector -> mask. Exact, so equal to torch's bit for bit.
+
+// torch's relu, x < 0 ? 0 : x (NaN and -0 kept): vmaxps returns its second
+// operand, x, when either is NaN and when both are zeros.
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> relu(at::vec::Vectorized<T> x) {
+  using V = at::vec::Vectorized<T>;
+#if defined(CPU_CAPABILITY_AVX512)
+  if constexpr (std::is_same_v<T, float>) return _mm512_max_ps(_mm512_setzero_ps(), x);
+  if constexpr (std::is_same_v<T, double>) return _mm512_max_pd(_mm512_setzero_pd(), x);
+#elif defined(CPU_CAPABILITY_AVX2)
+  if constexpr (std::is_same_v<T, float>) return _mm256_max_ps(_mm256_setzero_ps(), x);
+  if constexpr (std::is_same_v<T, double>) return _mm256_max_pd(_mm256_setzero_pd(), x);
+#endif
+  return V::blendv(x, V(T(0)), x < V(T(0)));
+}
+
+// x > 0 ? x : x * slope.
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> leaky(at::vec::Vectorized<T> x, at::vec::Vectorized<T> slope) {
+#if defined(CPU_CAPABILITY_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ), x, slope);
+  }
+#endif
+  return at::vec::Vectorized<T>::blendv(x * slope, x, x > at::vec::Vectorized<T>(T(0)));
+}
+
+// The mask family's lanes: where !(x <= 0) (x > 0 or NaN: ReLU's bit), and
+// where x > 0 (LeakyReLU's): a mask register on AVX-512, all-ones vector
+// lanes elsewhere.
+template <typename T>
+C10_ALWAYS_INLINE auto lanes_not_at_most_zero(at::vec::Vectorized<T> x) {
+  using V = at::vec::Vectorized<T>;
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) {
+    return lanes_not_le(x, VF(0.f));
+  } else
+#endif
+  {
+    return (x > V(T(0))) | (x != x);
+  }
+}
+template <typename T>
+C10_ALWAYS_INLINE auto lanes_above_zero(at::vec::Vectorized<T> x) {
+  using V = at::vec::Vectorized<T>;
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) {
+    return lanes_lt(VF(0.f), x);
+  } else
+#endif
+  {
+    return x > V(T(0));
+  }
+}
+
+// v where `set` (lanes as above), 0 elsewhere; v where set, v * factor elsewhere.
+#if TORCH_ACT_FAST_FLOAT_MATH
+C10_ALWAYS_INLINE VF keep_where(Lanes set, VF v) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_maskz_mov_ps(set, v);
+#else
+  return _mm256_and_ps(v, set);
+#endif
+}
+C10_ALWAYS_INLINE VF scale_where_not(Lanes set, VF v, VF factor) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_mask_mul_ps(v, _knot_mask16(set), v, factor);
+#else
+  return v * VF(_mm256_blendv_ps(factor, _mm256_set1_ps(1.f), set));  // v * 1 is v exactly
+#endif
+}
+#endif
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> keep_where(at::vec::Vectorized<T> set, at::vec::Vectorized<T> v) {
+  return v & set;
+}
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> scale_where_not(at::vec::Vectorized<T> set, at::vec::Vectorized<T> v,
+                                                         at::vec::Vectorized<T> factor) {
+  // v * 1 is v exactly: one product either way, as torch's.
+  return v * at::vec::Vectorized<T>::blendv(factor, at::vec::Vectorized<T>(T(1)), set);
+}
+
+// expm1(x) for x <= 0 (ELU's negative side; other lanes are not used).
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> expm1_nonpositive(at::vec::Vectorized<T> x) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return expm1_nonpositive_float(x);
+#endif
+  return x.expm1();
+}
+
+// exp(x) for x <= 0 (ELU's derivative from its input; other lanes are not used).
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> exp_nonpositive(at::vec::Vectorized<T> x) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return exp_nonpositive_float(x);
+#endif
+  return x.exp();
+}
+
 }  // namespace CPU_CAPABILITY
 }  // namespace torch_act::math
+

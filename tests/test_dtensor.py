@@ -14,7 +14,7 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import all_variants
+from helpers import EXACT, all_variants, float64_values, judged_reference
 
 WORLD = 2
 STEPS = 3
@@ -33,7 +33,9 @@ def _entry(rank, port, check, out_dir):
     try:
         from torch.distributed.device_mesh import init_device_mesh
 
-        globals()[check](init_device_mesh("cpu", (WORLD,)))
+        mesh = init_device_mesh("cpu", (WORLD,))
+        for name in check.split(","):  # several checks in one process group: fewer spawns and teardowns
+            globals()[name](mesh)
         # Both ranks done before either tears gloo down: a rank leaving while
         # the other's last collective is in flight aborted once in CI
         # ("terminate called without an active exception").
@@ -76,6 +78,14 @@ def ops_on_every_placement(mesh):
             return y.detach(), grads
 
         ref_y, ref_grads = reference(entry.torch_function)
+
+        def judged(ours, theirs):
+            """torch.nn's input gradient, judged by the float64 value where torch_act's differs
+            (ELU's at NaN: torch's vector body gives NaN, its scalar path grad_output)."""
+            if name in EXACT or theirs.shape != x.shape:
+                return theirs
+            return judged_reference(ours, theirs, lambda i: float64_values(entry.torch_function, x, grad_out,
+                                                                           kwargs, i)[1])
         for placement in (Shard(0), Shard(1), Replicate(), Partial()):
             if isinstance(placement, Partial):
                 # Each rank holds x / 2: the op must see the sum.
@@ -98,7 +108,7 @@ def ops_on_every_placement(mesh):
                 msg = f"{name} {kwargs} {placement} grad {grad_placement}"
                 torch.testing.assert_close(y.full_tensor(), ref_y, equal_nan=True, msg=msg)
                 for a, b in zip(grads, ref_grads):
-                    torch.testing.assert_close(a.full_tensor(), b, equal_nan=True, msg=msg)
+                    torch.testing.assert_close(a.full_tensor(), judged(a.full_tensor(), b), equal_nan=True, msg=msg)
         if entry.has_inplace:
             for placement in (Shard(0), Shard(1), Replicate()):
                 xd = distribute_tensor(x, mesh, [placement])
@@ -107,11 +117,48 @@ def ops_on_every_placement(mesh):
                 assert entry.function(z, inplace=True, **kwargs) is z
                 (grad,) = torch.autograd.grad(z, leaf, distribute_tensor(grad_out, mesh, [placement]))
                 torch.testing.assert_close(z.full_tensor(), ref_y, equal_nan=True)
-                torch.testing.assert_close(grad.full_tensor(), ref_grads[0], equal_nan=True)
+                torch.testing.assert_close(grad.full_tensor(), judged(grad.full_tensor(), ref_grads[0]),
+                                           equal_nan=True)
 
 
 def test_every_op_keeps_shard_and_replicate_and_reduces_partial(tmp_path):
-    run_on_two_ranks("ops_on_every_placement", tmp_path)
+    # With the bit-for-bit shard check below in the same processes: each
+    # spawn and gloo teardown is a chance of the teardown abort noted in _entry.
+    run_on_two_ranks("ops_on_every_placement,shards_equal_the_whole_bit_for_bit", tmp_path)
+
+
+def shards_equal_the_whole_bit_for_bit(mesh):
+    """Batch invariance across shards: each rank computes its rows (Shard(0))
+    or columns (Shard(1)) alone, at other offsets and sizes than the whole
+    tensor's, and the gathered output and input gradient equal the
+    whole-tensor results bit for bit (sign of zero and NaN included)."""
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+    bits = {torch.float32: torch.int32, torch.bfloat16: torch.int16, torch.float64: torch.int64}
+    for dtype in bits:
+        g = torch.Generator().manual_seed(3)
+        x = (torch.randn(37, 53, generator=g, dtype=torch.float64) * 4).to(dtype)
+        x.view(-1)[::97] = torch.tensor([0.0, -0.0, float("nan"), float("inf"), -float("inf"), 5.0, -7.0],
+                                        dtype=dtype).repeat(3)[: x.view(-1)[::97].numel()]
+        grad_out = torch.randn(37, 53, generator=g, dtype=torch.float64).to(dtype)
+        for name, kwargs in all_variants():
+            entry = ACTIVATIONS[name]
+            w = torch.tensor([0.25], dtype=dtype) if entry.parameter else None
+
+            def forward_backward(inp, weight):
+                leaf = inp.detach().requires_grad_()
+                y = entry.function(leaf, weight, **kwargs) if weight is not None else entry.function(leaf, **kwargs)
+                (gx,) = torch.autograd.grad(y, leaf, grad_out if not hasattr(leaf, "placements")
+                                            else distribute_tensor(grad_out, mesh, leaf.placements))
+                return y.detach(), gx
+
+            whole = forward_backward(x, w)
+            for placement in (Shard(0), Shard(1)):
+                wd = distribute_tensor(w, mesh, [Replicate()]) if w is not None else None
+                got = forward_backward(distribute_tensor(x, mesh, [placement]), wd)
+                for what, a, b in zip(("output", "input gradient"), got, whole):
+                    a = a.full_tensor()
+                    assert torch.equal(a.view(bits[dtype]), b.view(bits[dtype])), (name, kwargs, dtype, placement, what)
 
 
 # --- tensor parallelism --------------------------------------------------------------

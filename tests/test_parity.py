@@ -140,3 +140,7 @@ def test_elu_gradient_at_nan_is_grad_output(dtype, inplace):
             y = ACTIVATIONS["elu"].function(leaf * 1, inplace=inplace, **kwargs)
             (g,) = torch.autograd.grad(y, leaf, grad)
             assert torch.equal(g, grad), (kwargs, n, g)
+            if not inplace:  # forward-mode AD: the tangent passes unchanged too
+                _, tangent = torch.func.jvp(lambda t: ACTIVATIONS["elu"].function(t, **kwargs), (leaf.detach(),),
+                                            (grad,))
+                assert torch.equal(tangent, grad), (kwargs, n, tangent)

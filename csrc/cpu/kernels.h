@@ -10,6 +10,10 @@
 #include "kernel_table.h"
 #include "loops.h"
 
+// The per-element lambdas are forced into the loops: GCC kept SiLU's and
+// GELU's backward lambda out of line, a call per vector.
+#define TORCH_ACT_INLINE __attribute__((always_inline))
+
 #define TORCH_ACT_DISPATCH_FLOATING(type, ...) \
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, type, "torch_act_cpu", __VA_ARGS__)
 
@@ -44,7 +48,7 @@ void binary(c10::ScalarType dtype, const void* a, const void* b, void* out, int6
 
 template <typename Act>
 void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int64_t n) {
-  with_form(Act{p}, [&](const auto& form) { unary(dtype, x, y, n, [form](auto v) { return form.forward(v); }); });
+  with_form(Act{p}, [&](const auto& form) { unary(dtype, x, y, n, [form](auto v) TORCH_ACT_INLINE { return form.forward(v); }); });
 }
 
 template <typename Act>
@@ -56,7 +60,8 @@ void forward_with_mask(const P<Act>& p, c10::ScalarType dtype, const void* x, vo
         {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
         [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
           map_pack_bits(in[0], out[0], len, mask + begin / 64, stream,
-                        [act](auto v) { return act.mask_bit(v); }, [act](auto v) { return act.forward(v); });
+                        [act](auto v) TORCH_ACT_INLINE { return act.mask_bit(v); },
+                        [act](auto v) TORCH_ACT_INLINE { return act.forward(v); });
         });
   });
 }
@@ -70,7 +75,7 @@ void mask_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, con
         {static_cast<const scalar_t*>(grad)}, {static_cast<scalar_t*>(grad_input)}, n,
         [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
           map_with_bits(in[0], mask + begin / 64, out[0], len, stream,
-                        [act](auto v, auto bit) { return act.backward(v, bit); });
+                        [act](auto v, auto bit) TORCH_ACT_INLINE { return act.backward(v, bit); });
         });
   });
 }
@@ -83,11 +88,11 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
   with_form(act, [&](const auto& form) {
     if (from_output) {
       if constexpr (Act::keeps != Keeps::Input) {
-        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto y) { return form.backward_from_output(g, y); });
+        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto y) TORCH_ACT_INLINE { return form.backward_from_output(g, y); });
       }
     } else {
       if constexpr (Act::keeps != Keeps::Output) {
-        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto x) { return form.backward_from_input(g, x); });
+        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto x) TORCH_ACT_INLINE { return form.backward_from_input(g, x); });
       }
     }
   });
@@ -170,6 +175,9 @@ void add_channel_sums(const ChannelView& v, int64_t begin, int64_t len, const T*
   });
 }
 
+// Channel runs at least this long take the broadcast-slope path.
+constexpr int64_t kRunLength = 64;
+
 template <typename Act>
 void weighted_forward(const P<Act>&, c10::ScalarType dtype, ChannelView view, const void* x,
                       const void* weight, void* y) {
@@ -180,9 +188,21 @@ void weighted_forward(const P<Act>&, c10::ScalarType dtype, ChannelView view, co
     for_each_block<scalar_t, 1, 1>(
         {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
         [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
+          if (view.inner >= kRunLength || view.channels == 1) {
+            // Runs of one channel (NCHW, one slope): the slope broadcast, one pass.
+            // Streaming stores need aligned vectors: runs start where a row does.
+            const bool stream_runs = stream && (view.channels == 1 || view.inner % 16 == 0);
+            for_each_channel_run(view, begin, begin + len, [&](int64_t b, int64_t e, int64_t c) {
+              const T slope = w[c];
+              map(in[0] + (b - begin), out[0] + (b - begin), e - b, stream_runs,
+                  [slope](auto v) TORCH_ACT_INLINE { return Act::forward(v, decltype(v)(slope)); });
+            });
+            return;
+          }
+          // The slope changes every few elements (channels last): laid out per element first.
           T a[kStageBlock];
           fill_weight(view, w.data(), begin, len, a);
-          map2(in[0], a, out[0], len, stream, [](auto v, auto s) { return Act::forward(v, s); });
+          map2(in[0], a, out[0], len, stream, [](auto v, auto s) TORCH_ACT_INLINE { return Act::forward(v, s); });
         });
   });
 }

@@ -8,6 +8,7 @@
 // AVX-512 builds, staged through L1 float buffers in DEFAULT.
 #pragma once
 
+#include "../vec_math.h"
 #include "settings.h"
 
 #include <ATen/OpMathType.h>
@@ -100,8 +101,7 @@ struct Io {
       store(v, p, stream);
     } else {
 #if defined(CPU_CAPABILITY_AVX512)
-      const __m256i r = std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), r);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), to_reduced(v));
 #elif defined(CPU_CAPABILITY_AVX2)
       const __m128i r = std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(p), r);
@@ -110,6 +110,45 @@ struct Io {
 #endif
     }
   }
+
+  // The first m < V::size() elements at p, the other lanes zero, and their
+  // store: a loop's tail runs through the same vector code as its body, so
+  // an element's result never depends on where it sits (its offset, the
+  // tensor's size, a thread's or a shard's bounds). AVX-512 masks the
+  // memory access; AVX2 goes through a zero-padded block on the stack.
+  static V load_first(const S* p, int64_t m) {
+#if defined(CPU_CAPABILITY_AVX512)
+    const uint32_t k = (1u << m) - 1;
+    if constexpr (std::is_same_v<S, float>) return _mm512_maskz_loadu_ps(static_cast<__mmask16>(k), p);
+    if constexpr (std::is_same_v<S, double>) return _mm512_maskz_loadu_pd(static_cast<__mmask8>(k), p);
+    if constexpr (!std::is_same_v<S, T>) {
+      __m512 o;
+      at::vec::cvt_to_fp32<S>(_mm256_maskz_loadu_epi16(static_cast<__mmask16>(k), p), o);
+      return o;
+    }
+#endif
+    alignas(64) S block[V::size()] = {};
+    std::memcpy(block, p, m * sizeof(S));
+    return load(block);
+  }
+  static void put_first(V v, S* p, int64_t m) {
+#if defined(CPU_CAPABILITY_AVX512)
+    const uint32_t k = (1u << m) - 1;
+    if constexpr (std::is_same_v<S, float>) return _mm512_mask_storeu_ps(p, static_cast<__mmask16>(k), v);
+    if constexpr (std::is_same_v<S, double>) return _mm512_mask_storeu_pd(p, static_cast<__mmask8>(k), v);
+    if constexpr (!std::is_same_v<S, T>) return _mm256_mask_storeu_epi16(p, static_cast<__mmask16>(k), to_reduced(v));
+#endif
+    alignas(64) S block[V::size()];
+    put(v, block, false);
+    std::memcpy(p, block, m * sizeof(S));
+  }
+
+ private:
+#if defined(CPU_CAPABILITY_AVX512)
+  static __m256i to_reduced(V v) {
+    return std::is_same_v<S, c10::BFloat16> ? at::vec::cvtfp32_bf16(v) : at::vec::cvtfp32_fp16(v);
+  }
+#endif
 };
 
 // Calls block(begin, length, inputs, outputs) for [begin, end) in blocks small
@@ -213,6 +252,8 @@ inline void map(const S* a, S* out, int64_t len, bool stream, F f) {
       io::put(r1, out + i + L, stream);
     }
     for (; i + L <= len; i += L) io::put(f(io::load(a + i)), out + i, stream);
+    if (i < len) io::put_first(f(io::load_first(a + i, len - i)), out + i, len - i);
+    return;
   }
   for (; i < len; ++i) out[i] = static_cast<S>(f(static_cast<T>(a[i])));
 }
@@ -225,7 +266,15 @@ inline void map2(const S* a, const B* b, S* out, int64_t len, bool stream, F f) 
   constexpr int64_t L = io::V::size();
   int64_t i = 0;
   if constexpr (kExplicitVectors) {
+    for (; i + 2 * L <= len; i += 2 * L) {
+      const auto r0 = f(io::load(a + i), Io<B>::load(b + i));
+      const auto r1 = f(io::load(a + i + L), Io<B>::load(b + i + L));
+      io::put(r0, out + i, stream);
+      io::put(r1, out + i + L, stream);
+    }
     for (; i + L <= len; i += L) io::put(f(io::load(a + i), Io<B>::load(b + i)), out + i, stream);
+    if (i < len) io::put_first(f(io::load_first(a + i, len - i), Io<B>::load_first(b + i, len - i)), out + i, len - i);
+    return;
   }
   for (; i < len; ++i) out[i] = static_cast<S>(f(static_cast<T>(a[i]), static_cast<T>(b[i])));
 }
@@ -252,60 +301,47 @@ inline void unpack_flag_bytes(uint64_t word, uint8_t* flags) {
   }
 }
 
-// Vector float lanes <-> mask bits, lane 0 lowest: one instruction or two,
-// never a loop over lanes.
-#if defined(CPU_CAPABILITY_AVX512)
-constexpr bool kVectorBits = true;
-inline uint64_t lane_bits(at::vec::Vectorized<float> lanes) {
-  return _mm512_movepi32_mask(_mm512_castps_si512(lanes));
-}
-inline at::vec::Vectorized<float> bit_lanes(uint64_t bits) {
-  return _mm512_castsi512_ps(_mm512_movm_epi32(static_cast<__mmask16>(bits)));
-}
-#elif defined(CPU_CAPABILITY_AVX2)
-constexpr bool kVectorBits = true;
-inline uint64_t lane_bits(at::vec::Vectorized<float> lanes) {
-  return static_cast<uint32_t>(_mm256_movemask_ps(lanes));
-}
-inline at::vec::Vectorized<float> bit_lanes(uint64_t bits) {
-  // Lane k keeps bit k of the broadcast byte, then compares it to itself.
-  const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  const __m256i kept = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits & 0xFF)), select);
-  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(kept, select));
-}
-#else
-constexpr bool kVectorBits = false;
-// Declared only, for the discarded branches below.
-uint64_t lane_bits(at::vec::Vectorized<float> lanes);
-at::vec::Vectorized<float> bit_lanes(uint64_t bits);
-#endif
+// Mask bits from and to lanes (math::lanes_to_bits / bits_to_lanes), in the
+// AVX2 and AVX-512 builds, for float compute types.
+constexpr bool kVectorBits = TORCH_ACT_FAST_FLOAT_MATH;
 
 // Packs pred(x[i]) into bit i % 64 of words[i / 64] and writes
 // out[i] = f(x[i]) in the same pass (out may alias x: each value is read
 // before it is overwritten). The last word's unused bits are zero so a mask's
 // bytes are fully determined. pred takes T (gives bool) or Vectorized<T>
-// (gives the comparison's lanes).
+// (gives the lanes where the bit is set). Where the compute type is float the tail
+// goes through the vectors too (batch invariance, see Io::load_first);
+// double runs every element through the scalar forms.
 template <typename S, typename Pred, typename F>
 inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool stream, Pred pred,
                           F f) {
   using io = Io<S>;
   using T = typename io::T;
-  int64_t w = 0;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
     constexpr int64_t L = io::V::size();
-    for (; (w + 1) * 64 <= len; ++w) {
+    for (int64_t w = 0; w * 64 < len; ++w) {
       const int64_t base = w * 64;
       uint64_t word = 0;
-      for (int64_t j = 0; j < 64; j += L) {
-        const auto v = io::load(x + base + j);
-        word |= lane_bits(pred(v)) << j;
-        io::put(f(v), out + base + j, stream);
+      if (base + 64 <= len) {
+        for (int64_t j = 0; j < 64; j += L) {
+          const auto v = io::load(x + base + j);
+          word |= math::lanes_to_bits(pred(v)) << j;
+          io::put(f(v), out + base + j, stream);
+        }
+      } else {
+        for (int64_t j = 0; base + j < len; j += L) {
+          const int64_t m = std::min<int64_t>(L, len - base - j);
+          const auto v = io::load_first(x + base + j, m);
+          word |= (math::lanes_to_bits(pred(v)) & ((uint64_t{1} << m) - 1)) << j;
+          io::put_first(f(v), out + base + j, m);
+        }
       }
       words[w] = word;
     }
+    return;
   }
   alignas(64) uint8_t flags[64];
-  for (; w * 64 < len; ++w) {
+  for (int64_t w = 0; w * 64 < len; ++w) {
     const int64_t base = w * 64;
     const int64_t m = std::min<int64_t>(64, len - base);
     if (m < 64) std::memset(flags, 0, sizeof(flags));
@@ -316,24 +352,29 @@ inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool
 }
 
 // out[i] = f(g[i], bit i of words); f takes (T, bool) or (Vectorized<T>,
-// lanes all ones where the bit is set).
+// the lanes where the bit is set). Tails as map_pack_bits'.
 template <typename S, typename F>
 inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len, bool stream, F f) {
   using io = Io<S>;
   using T = typename io::T;
-  int64_t w = 0;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
     constexpr int64_t L = io::V::size();
+    int64_t w = 0;
     for (; (w + 1) * 64 <= len; ++w) {
       const int64_t base = w * 64;
       const uint64_t word = words[w];
       for (int64_t j = 0; j < 64; j += L) {
-        io::put(f(io::load(g + base + j), bit_lanes(word >> j)), out + base + j, stream);
+        io::put(f(io::load(g + base + j), math::bits_to_lanes(word >> j)), out + base + j, stream);
       }
     }
+    for (int64_t j = 0; w * 64 + j < len; j += L) {
+      const int64_t base = w * 64, m = std::min<int64_t>(L, len - base - j);
+      io::put_first(f(io::load_first(g + base + j, m), math::bits_to_lanes(words[w] >> j)), out + base + j, m);
+    }
+    return;
   }
   alignas(64) uint8_t flags[64];
-  for (; w * 64 < len; ++w) {
+  for (int64_t w = 0; w * 64 < len; ++w) {
     const int64_t base = w * 64;
     const int64_t m = std::min<int64_t>(64, len - base);
     unpack_flag_bytes(words[w], flags);
