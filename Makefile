@@ -3,6 +3,8 @@
 # make build - (re)build the extension in place
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
+# make mca - predicted cycles per element of every op's loops, torch_act's and ATen's, on
+#            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
 # make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
@@ -20,7 +22,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full build clean
+.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full mca build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +42,8 @@ build: $(VENV)/.built
 # the parity tests also run with each table this CPU supports forced, and with
 # streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
 # are smaller than the size where they switch on by themselves).
-CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py
+CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py \
+  tests/test_batch_invariance.py
 # $(1): the Python command (make coverage runs it in its copy of the sources).
 define capability_runs
 	@for cap in default avx2 avx512; do \
@@ -228,6 +231,18 @@ bench: build $(VENV)/.demo-deps-installed
 
 bench-full: build $(VENV)/.demo-deps-installed
 	$(PY) benchmarks/bench.py --full
+
+# Judging a CPU you do not have: each op's inner loops, sampled with perf in
+# both kernel builds, fed to llvm-mca's models of other CPUs (tools/mca.py).
+# Needs Debian's linux-perf and llvm-16 (installed here when run as root).
+MCA_TOOLS := perf llvm-mca-16
+mca: build $(VENV)/.demo-deps-installed
+	@for t in $(MCA_TOOLS); do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf llvm-16 >/dev/null; \
+	  else echo "make mca needs perf and llvm-mca-16: apt-get install linux-perf llvm-16"; exit 1; fi; \
+	fi
+	$(PY) tools/mca.py
 
 # Build outputs only; the virtualenv stays (rm -rf .venv for a fresh start).
 clean:
