@@ -30,6 +30,7 @@ import torch_act
 from torch_act import ACTIVATIONS
 
 import compiled_mlp  # benchmarks/compiled_mlp.py
+import cpu_info  # benchmarks/cpu_info.py
 import peak_memory  # benchmarks/peak_memory.py
 import saved_memory  # benchmarks/saved_memory.py
 
@@ -162,20 +163,12 @@ def machine(device="cpu"):
     if device == "cuda":
         return (f"{torch.cuda.get_device_name()}; torch {torch.__version__} (CUDA {torch.version.cuda}); "
                 f"torch_act {torch_act.__version__}; Python {platform.python_version()}")
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 cwd=Path(__file__).parent).stdout.strip()
     except OSError:
         commit = "?"
-    return (f"{cpu}; torch {torch.__version__}; torch_act {torch_act.__version__} ({commit}); "
+    return (f"{cpu_info.summary()}; torch {torch.__version__}; torch_act {torch_act.__version__} ({commit}); "
             f"Python {platform.python_version()}; {torch.get_num_threads()} threads available")
 
 
@@ -218,7 +211,14 @@ def table(rows):
     return "\n".join(lines)
 
 
-def chart(rows, path):
+def slower(rows):
+    """Markdown list of the rows where torch_act took longer than torch.nn."""
+    return "\n".join(f"- {r['activation']} {r['size']} {r['dtype']} {r['mode']}, {r['threads']} thread(s): "
+                     f"**{r['ratio']:.2f}** ({r['ours_ms']:.3f} ms vs {r['torch_ms']:.3f} ms)"
+                     for r in rows if r["ratio"] > 1.0)
+
+
+def chart(rows, path, mode="train"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -234,7 +234,8 @@ def chart(rows, path):
     ax.axhline(1.0, color="0.2", linewidth=1)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], [ACTIVATIONS[n].title for n in names])
     ax.set(ylabel="time ratio torch_act / torch.nn (lower is better)",
-           title="Train step (forward + backward), median of alternated rounds")
+           title={"train": "Train step (forward + backward)", "forward": "Forward", "backward": "Backward"}[mode]
+           + f", {rows[0]['dtype']}, {rows[0]['threads']} thread(s): median of alternated rounds")
     ax.legend(title="size")
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -246,6 +247,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="alternated rounds per case (default 5)")
     parser.add_argument("--min-run-time", type=float, default=0.1, help="seconds per blocked_autorange")
     parser.add_argument("--dtypes", help="comma-separated, e.g. float32,bfloat16 (default: float32; --full: both)")
+    parser.add_argument("--modes", help="comma-separated subset of forward,backward,train (default: train; --full: all)")
+    parser.add_argument("--threads", help="comma-separated thread counts, e.g. 1,2 (default: 2 on cpu; --full: 1,2)")
     parser.add_argument("--activations", help="comma-separated subset, e.g. relu,prelu (default: all)")
     parser.add_argument("--sizes", help=f"comma-separated subset of {','.join(SIZES)} (default: 4K to 16M on cpu, 16M and 256M on cuda)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
@@ -275,13 +278,28 @@ def main():
             if not isinstance(getattr(torch, d, None), torch.dtype) or not getattr(torch, d).is_floating_point:
                 parser.error(f"--dtypes: {d!r} is not a floating-point torch dtype (e.g. float32, bfloat16)")
             dtypes.append(getattr(torch, d))
+    if args.modes:
+        modes = args.modes.split(",")
+        for m in modes:
+            if m not in ("forward", "backward", "train"):
+                parser.error(f"--modes: unknown mode {m!r}; choose from forward, backward, train")
+    if args.threads:
+        try:
+            threads = [int(t) for t in args.threads.split(",")]
+        except ValueError:
+            parser.error(f"--threads: expected comma-separated integers, got {args.threads!r}")
     rows = run(modes, dtypes, threads, args.rounds, args.min_run_time, names, sizes, device=args.device)
     text = table(rows)
+    print(f"Machine: {machine(args.device)}\n")
     print(text)
+    behind = slower(rows)
+    print("\n## Slower than torch.nn\n\n" + (behind or "(none)"))
     out = Path(args.out)
     png = out.with_suffix(".png")
-    chart([r for r in rows if r["mode"] == "train" and r["dtype"] == "float32" and r["threads"] == max(threads)],
-          png)
+    shown = "train" if "train" in modes else modes[0]
+    chart([r for r in rows if r["mode"] == shown and r["dtype"] == str(dtypes[0]).replace("torch.", "")
+           and r["threads"] == max(threads)],
+          png, shown)
     sections = [] if args.device == "cuda" else [
         f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
     if args.full:
@@ -299,7 +317,9 @@ def main():
         "Ratios are torch_act's time over the other contender's (below 1: torch_act is faster), the median "
         "of alternated rounds. GB/s counts the bytes torch_act's kernels must move; copy is `dst.copy_(src)` "
         "on a tensor of the same size (read + write).\n\n"
-        f"![ratios]({png.name})\n\n{text}\n\n" + "\n\n".join(sections) + "\n")
+        f"![ratios]({png.name})\n\n{text}\n\n"
+        + "## Slower than torch.nn\n\n" + (behind or "No row: torch_act was at least as fast everywhere.") + "\n\n"
+        + "\n\n".join(sections) + "\n")
     print(f"\nwrote {out} and {png}")
 
 
