@@ -24,6 +24,7 @@
 #include "declarations.h"
 #include "vec_math.h"
 #include "vec_math_normal.h"
+#include "vec_piecewise.h"
 
 #include <ATen/cpu/vec/vec.h>
 #include <c10/macros/Macros.h>

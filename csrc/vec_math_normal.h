@@ -133,7 +133,7 @@ struct NormalTail {
 };
 C10_ALWAYS_INLINE NormalTail normal_tail(VF x) {
   namespace c = erf_coefficients;
-  const VF s = clamp_above(x.abs(), c::kTailEnd);
+  const VF s = clamp_above(abs(x), c::kTailEnd);
   const VF h = s * s;
   const VF minus_half_h = h * VF(-0.5f);  // exact
   const Reduced red = reduce(clamp_below(minus_half_h, kExpArgumentMin), at::vec::fmsub(s, s, h) * VF(-0.5f));
@@ -147,7 +147,7 @@ C10_ALWAYS_INLINE NormalTail normal_tail(VF x) {
 
 // 2^k exp(r) p: the lower tail's scaling applied last.
 C10_ALWAYS_INLINE VF tail_scaled(const NormalTail& n, VF p) {
-  const VF scaled = times_pow2(p * exp_reduced(n.red.r), n.red);
+  const VF scaled = times_pow2(p * (expm1_reduced(n.red.r) + VF(1.f)), n.red);  // exp(r), the accurate way
 #if defined(CPU_CAPABILITY_AVX512)
   return scaled;
 #else
@@ -188,7 +188,7 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf(at::vec::Vectorized<T> x) {
   using V = at::vec::Vectorized<T>;
 #if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    const VF s = x.abs();
+    const VF s = abs(x);
     const VF lower = x * near_polynomial(erf_coefficients::kQ, s);  // x Phi(-|x|)
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), x, lower, lower), gelu_erf_by_tail);
   }
@@ -202,7 +202,7 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf_derivative(at::vec::Vectorized
   using V = at::vec::Vectorized<T>;
 #if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    const VF s = x.abs();
+    const VF s = abs(x);
     const VF a = near_polynomial(erf_coefficients::kA, s);
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), VF(1.f), a, a), gelu_erf_derivative_by_tail);
   }

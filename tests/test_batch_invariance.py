@@ -32,7 +32,8 @@ def inputs(dtype):
         torch.empty(N, dtype=torch.float64).uniform_(-20, 5, generator=g))
     x = torch.where(torch.rand(N, generator=g) < 0.3, wide, x)
     edges = torch.tensor([3.0, -3.0, 2.999, -3.001, 1.35, 2.7, 13.5, -13.5, 17.4, -17.4, 87.3, -87.3, 88.8,
-                          -104.0, 1e-7, -1e-7, 0.0, -0.0, math.inf, -math.inf, math.nan], dtype=torch.float64)
+                          -104.0, 1e-7, -1e-7, 0.0, -0.0, math.inf, -math.inf, math.nan, -math.nan],
+                         dtype=torch.float64)
     at = torch.randperm(N, generator=g)[: 8 * edges.numel()]
     x[at] = edges.repeat(8)
     return x.to(dtype)

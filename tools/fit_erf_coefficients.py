@@ -21,6 +21,8 @@ squares (Lawson's method, close to minimax) against mpmath at 40 digits.
 import mpmath as mp
 import numpy as np
 
+from minimax import fmt, horner32, lawson
+
 mp.mp.dps = 40
 NEAR_END, NEAR_INTERVALS, NEAR_TERMS = 4.0, 8, 8
 TAIL_WIDTH, TAIL_END, TAIL_TERMS = 1.35, 14.5, 9
@@ -38,32 +40,11 @@ def tail(s):  # Phi(-s) * exp(s^2 / 2)
     return q(s) * mp.exp(s * s / 2)
 
 
-def lawson(ys, design, scale, iters=30):
-    w = 1 / scale
-    for _ in range(iters):
-        c, *_ = np.linalg.lstsq(design * w[:, None], ys * w, rcond=None)
-        err = (design @ c - ys) / scale
-        w = w * (1 + 10 * np.abs(err) / np.abs(err).max())
-    return c, np.abs(err).max()
-
-
-def horner32(coeffs, u):
-    """Horner in float32 with fused multiply-adds (one rounding per step)."""
-    acc = np.full_like(u, np.float32(coeffs[-1]))
-    for c in coeffs[-2::-1]:
-        acc = (acc.astype(np.float64) * u.astype(np.float64) + np.float64(np.float32(c))).astype(np.float32)
-    return acc
-
-
-def fmt(v):
-    return np.format_float_scientific(np.float32(v), unique=True, trim="-", exp_digits=2) + "f"
-
-
 def fit(f, lo, hi, terms, floor=0.0):
     mid = np.float32(0.5 * (lo + hi))
     xs = np.linspace(lo, hi, 1500)
     ys = np.array([float(f(mp.mpf(x))) for x in xs])
-    c, err = lawson(ys, np.vander(xs - float(mid), terms, increasing=True), np.maximum(np.abs(ys), floor))
+    c, err = lawson(np.vander(xs - float(mid), terms, increasing=True), ys, np.maximum(np.abs(ys), floor))
     a32 = np.linspace(lo, hi, 4000, endpoint=False).astype(np.float32)
     exact = np.array([float(f(mp.mpf(float(v)))) for v in a32])
     got = horner32(c, (a32 - mid).astype(np.float32))

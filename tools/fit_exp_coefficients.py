@@ -17,32 +17,10 @@ need a degree more for the same accuracy: one fma per exp saved.
 import mpmath as mp
 import numpy as np
 
+from minimax import fma32, fmt, horner32, lawson
+
 mp.mp.dps = 40
 HALF_LN2 = float(mp.log(2) / 2)
-
-
-def lawson(design, ys, scale, iters=60):
-    w = 1 / scale
-    for _ in range(iters):
-        c, *_ = np.linalg.lstsq(design * w[:, None], ys * w, rcond=None)
-        err = (design @ c - ys) / scale
-        w = w * (1 + 10 * np.abs(err) / np.abs(err).max())
-    return c, np.abs(err).max()
-
-
-def fmt(v):
-    return np.format_float_scientific(np.float32(v), unique=True, trim="-", exp_digits=2) + "f"
-
-
-def f32_fma(a, b, c):
-    return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
-
-
-def horner32(coeffs, r):
-    acc = np.full_like(r, np.float32(coeffs[-1]))
-    for c in coeffs[-2::-1]:
-        acc = f32_fma(acc, r, np.float32(c))
-    return acc
 
 
 def main():
@@ -52,7 +30,7 @@ def main():
     # exp(r) = 1 + r c1 + ... + r^6 c6: fit c1..c6 to (exp(r) - 1) / r.
     exact = np.array([float(mp.exp(mp.mpf(r))) for r in rs])
     design = np.vander(rs, 7, increasing=True)[:, 1:]
-    c, err = lawson(design, exact - 1, exact)
+    c, err = lawson(design, exact - 1, exact, iters=60)
     coeffs = [1.0] + list(c)
     ex32 = np.array([float(mp.exp(mp.mpf(float(r)))) for r in r32])
     e32 = np.abs(horner32(coeffs, r32) / ex32 - 1).max() * 2**24
@@ -63,10 +41,10 @@ def main():
     exact = np.array([float(mp.expm1(mp.mpf(r))) for r in rs])
     safe = np.where(rs == 0, 1e-30, rs)
     design = np.vander(rs, 5, increasing=True) * (safe**2)[:, None]
-    c, err = lawson(design, exact - rs, np.maximum(np.abs(exact), 1e-30))
+    c, err = lawson(design, exact - rs, np.maximum(np.abs(exact), 1e-30), iters=60)
     ex32 = np.array([float(mp.expm1(mp.mpf(float(r)))) for r in r32])
     e = horner32(list(c), r32)
-    got = f32_fma(r32 * r32, e, r32)
+    got = fma32(r32 * r32, e, r32)
     nz = ex32 != 0
     e32 = np.abs(got[nz] / ex32[nz] - 1).max() * 2**24
     print(f"// expm1: fit {err * 2**24:.3f}, float32 evaluation {e32:.2f} units of 2^-24")

@@ -8,7 +8,7 @@
 // AVX-512 builds, staged through L1 float buffers in DEFAULT.
 #pragma once
 
-#include "../vec_math.h"
+#include "../vec_isa.h"
 #include "settings.h"
 
 #include <ATen/OpMathType.h>
