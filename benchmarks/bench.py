@@ -300,9 +300,10 @@ def main():
     chart([r for r in rows if r["mode"] == shown and r["dtype"] == str(dtypes[0]).replace("torch.", "")
            and r["threads"] == max(threads)],
           png, shown)
-    sections = [] if args.device == "cuda" else [
+    # What backward keeps matters to a training step only.
+    sections = [] if args.device == "cuda" or "train" not in modes else [
         f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
-    if args.full:
+    if args.full and sections:
         print("\nmemory: RSS cross-check, deep-MLP peak; then the compiled MLP")
         sections[0] += "\n\n" + saved_memory.table(saved_memory.rss_rows(), rss=True)
         sections.append("## Peak memory of a training step\n\n" + peak_memory.table(peak_memory.measure()))

@@ -270,7 +270,7 @@ def loops_of(samples):
     """The inner loops of a case, hottest first, with the hot functions they call spliced in."""
     total = sum(len(v) for v in samples.values())
     # A loop may hold few samples itself and call a hot function (one not inlined).
-    hot = {k: v for k, v in samples.items() if len(v) >= 0.01 * total}
+    hot = {k: v for k, v in samples.items() if len(v) >= 0.005 * total}
     found = {}  # (path, symbol) -> (code, hits, span)
     for (path, symbol), offsets in hot.items():
         lib = Library.get(path)
