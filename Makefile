@@ -3,6 +3,7 @@
 # make build - (re)build the extension in place
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
+# make accuracy - worst ulp error of every smooth activation against mpmath, into README.md
 # make mca - predicted cycles per element of every op's loops, torch_act's and ATen's, on
 #            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
@@ -22,7 +23,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full mca build clean
+.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full mca accuracy build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +43,7 @@ build: $(VENV)/.built
 # the parity tests also run with each table this CPU supports forced, and with
 # streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
 # are smaller than the size where they switch on by themselves).
-CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py \
+CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py tests/test_accuracy.py \
   tests/test_batch_invariance.py
 # $(1): the Python command (make coverage runs it in its copy of the sources).
 define capability_runs
@@ -231,6 +232,11 @@ bench: build $(VENV)/.demo-deps-installed
 
 bench-full: build $(VENV)/.demo-deps-installed
 	$(PY) benchmarks/bench.py --full
+
+# Worst error of every smooth activation against the exact value (mpmath), torch_act and
+# torch.nn, written into README.md's accuracy table.
+accuracy: build
+	$(PY) tools/accuracy.py
 
 # Judging a CPU you do not have: each op's inner loops, sampled with perf in
 # both kernel builds, fed to llvm-mca's models of other CPUs (tools/mca.py).

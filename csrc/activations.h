@@ -22,6 +22,7 @@
 #pragma once
 
 #include "declarations.h"
+#include "vec_accurate.h"
 #include "vec_math.h"
 #include "vec_math_normal.h"
 #include "vec_piecewise.h"
@@ -128,7 +129,12 @@ struct ELU : params::elu {
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
 struct Sigmoid : params::sigmoid {
   static constexpr Keeps keeps = Keeps::Output;
-  template <typename T> C10_HOST_DEVICE T forward(T x) const { return T(1) / (T(1) + std::exp(-x)); }
+  // From e = exp(-|x|) <= 1: 1 / (1 + exp(-x)) is 0 where exp(-x) overflows, below -88.7
+  // in float, while sigmoid(x) is still a (subnormal) float down to -103.
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
+    const T e = std::exp(x < T(0) ? x : -x);
+    return (x < T(0) ? e : T(1)) / (T(1) + e);
+  }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
@@ -145,7 +151,10 @@ struct Tanh : params::tanh {
   static constexpr Keeps keeps = Keeps::Output;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return std::tanh(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
-  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y * y); }
+  // (1 - y)(1 + y): 1 - y is exact for y >= 1/2, where 1 - y * y would cancel.
+  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const {
+    return grad * ((T(1) - y) * (T(1) + y));
+  }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * at::vec::fnmadd(y, y, Vec<T>(T(1)));  // 1 - y^2, one rounding
   }
@@ -180,35 +189,63 @@ struct GELU : params::gelu {
       return grad * (T(0.5) * erfc(x * T(-M_SQRT1_2)) + x * T(kInvSqrt2Pi) * exp(T(-0.5) * x * x));
     }
 #else
-    template <typename T> T forward(T x) const { return T(double(x) * 0.5 * std::erfc(double(x) * -M_SQRT1_2)); }
-    template <typename T> T backward_from_input(T grad, T x) const {
-      const double xd = x;
-      return grad * T(0.5 * std::erfc(xd * -M_SQRT1_2) + xd * kInvSqrt2Pi * std::exp(-0.5 * xd * xd));
-    }
+    template <typename T> T forward(T x) const { return T(double(x) * math::normal_parts<double>(double(x)).cdf); }
+    template <typename T> T backward_from_input(T grad, T x) const { return grad * T(derivative<double>(double(x))); }
 #endif
     template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::gelu_erf(x); }
     template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-      return grad * math::gelu_erf_derivative(x);
+      return grad * derivative<T>(x);
+    }
+    // Phi + x phi, and d P(d) near its zero at -0.7518.
+    template <typename T, typename V = T> static C10_ALWAYS_INLINE V derivative(V x) {
+      return math::with_root_of<T>(x, math::roots::kGeluRootFloat, math::roots::kGeluRootDouble,
+                                   math::gelu_erf_derivative<T>(x));
     }
   };
-  // 2u with one rounding fewer than the textbook form (each costs |2u| ulp in
-  // sigmoid(2u) for x < 0); s = sigmoid(2u); d/dx = s + 2 x s (1 - s) u'.
+  // x sigmoid(2u), 2u = A x (1 + k x^2), A = 2 sqrt(2 / pi), k = 0.044715. For
+  // x < 0, sigmoid(2u) multiplies the relative error of 2u by |2u| (up to 87
+  // in float): 2u is carried as hi + lo, A and k too. x is clamped for 2u to
+  // where exp(-|2u|) has underflowed to zero in T (|x| 12 in float, 30 in
+  // double: |2u| 142 and 1977), so 2u's low part stays far below its ulp. Its derivative
+  // is s + w s (1 - s), w = x (2u)' (math::sigmoid_product_derivative).
   struct TanhForm {
-    template <typename T> static C10_HOST_DEVICE T two_u(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
-    template <typename T> static C10_ALWAYS_INLINE Vec<T> two_u(Vec<T> x) {
-      return Vec<T>(T(2 * kSqrt2OverPi)) * x * at::vec::fmadd(Vec<T>(T(kCubic)) * x, x, Vec<T>(T(1)));
+    template <typename T> static constexpr T kClamp = std::is_same_v<T, double> ? 30.0 : 12.0;
+    template <typename T, typename V> static C10_ALWAYS_INLINE math::Split<V> two_u(V x) {
+      const V xc = math::clamp_magnitude(x, kClamp<T>);
+      const auto k = math::split_constant<T>({4.4715e-02f, 1.5461444e-09f}, {0.044715, 2.1960211427085595e-18});
+      const auto a = math::split_constant<T>({1.5957692e+00f, -4.534068e-08f}, {1.5957691216057308, -9.96930880911092e-17});
+      const V x2 = xc * xc;
+      math::Split<V> t = math::times_split(k, x2);  // k x^2, + k x^2's own low part below
+      t.lo = math::multiply_add(V(k.hi), math::multiply_sub(xc, xc, x2), t.lo);
+      const V q = V(T(1)) + t.hi, b = q - V(T(1));  // 1 + k x^2 = q + q_lo (two-sum)
+      const V q_lo = ((V(T(1)) - (q - b)) + (t.hi - b)) + t.lo;
+      const math::Split<V> ax = math::times_split(a, xc);
+      const V z = ax.hi * q;
+      return {z, math::multiply_sub(ax.hi, q, z) + math::multiply_add(ax.hi, q_lo, ax.lo * q)};
     }
-    template <typename V> static C10_HOST_DEVICE V du(V x) { return V(kSqrt2OverPi) * (V(1) + V(3 * kCubic) * x * x); }
-    template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-two_u(x))); }
-    template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, two_u(x)); }
-    template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
-      const T s = T(1) / (T(1) + std::exp(-two_u(x)));
-      return grad * (s + T(2) * x * s * (T(1) - s) * du(x));
+    template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
+      return math::times_sigmoid_from_exp(x, math::exp_minus_abs(two_u<T>(x)));
     }
+    template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
+      const V xc = math::clamp_magnitude(x, kClamp<T>);
+      const V w = V(T(2 * kSqrt2OverPi)) * xc * math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
+      return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble,
+                                   math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w));
+    }
+#if defined(__CUDA_ARCH__)
+    template <typename T> static __device__ T two_u_plain(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
+    template <typename T> __device__ T forward(T x) const { return x / (T(1) + exp(-two_u_plain(x))); }
+    template <typename T> __device__ T backward_from_input(T grad, T x) const {
+      const T s = T(1) / (T(1) + exp(-two_u_plain(x)));
+      return grad * (s + T(2) * x * s * (T(1) - s) * T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * x * x));
+    }
+#else
+    template <typename T> T forward(T x) const { return forward_any<T>(x); }
+    template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
+#endif
+    template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
     template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-      // s (1 + 2 x (1 - s) u'), 1 - s = sigmoid(-2u) without cancellation.
-      const auto [s, complement] = math::sigmoid_pair(two_u(x));
-      return grad * s * at::vec::fmadd(Vec<T>(T(2)) * x * complement, du<Vec<T>>(x), Vec<T>(T(1)));
+      return grad * derivative<T>(x);
     }
   };
   template <typename F> void with_form(const F& f) const { tanh_form ? f(TanhForm{}) : f(Erf{}); }
@@ -225,19 +262,28 @@ struct GELU : params::gelu {
   }
 };
 
-// SiLU (swish): x * sigmoid(x); d/dx = s (1 + x (1 - s)). Backward reads the input.
+// SiLU (swish): x * sigmoid(x); d/dx = s (1 + x (1 - s)), written without
+// 1 - s (math::sigmoid_product_derivative) and as d P(d) near its zero at
+// -1.2785. Backward reads the input.
 struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
-  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / (T(1) + std::exp(-x)); }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, x); }
-  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
-    const T s = T(1) / (T(1) + std::exp(-x));
+  template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
+    return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble,
+                                 math::sigmoid_product_derivative(x, math::exp_minus_abs(x), x));
+  }
+#if defined(__CUDA_ARCH__)
+  template <typename T> __device__ T forward(T x) const { return x / (T(1) + exp(-x)); }
+  template <typename T> __device__ T backward_from_input(T grad, T x) const {
+    const T s = T(1) / (T(1) + exp(-x));
     return grad * s * (T(1) + x * (T(1) - s));
   }
+#else
+  template <typename T> T forward(T x) const { return math::times_sigmoid_from_exp(x, math::exp_minus_abs(x)); }
+  template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
+#endif
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    // 1 - s = sigmoid(-x), without cancellation.
-    const auto [s, complement] = math::sigmoid_pair(x);
-    return grad * s * at::vec::fmadd(x, complement, Vec<T>(T(1)));
+    return grad * derivative<T>(x);
   }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {

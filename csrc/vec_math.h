@@ -89,9 +89,10 @@ constexpr float kExpArgumentMin = -104.f;  // exp(-104) < 2^-150: zero
 constexpr float kExpArgumentMin = -87.33f;  // exp(-87.33) > 2^-126
 #endif
 
-// exp(a) for a <= 0 (NaN stays NaN); AVX2: zero below kExpArgumentMin.
-C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) {
-  const Reduced red = reduce(clamp_below(a, kExpArgumentMin));
+// exp(a + lo) for a <= 0, lo a correction far below a's ulp (NaN stays NaN);
+// AVX2: zero below kExpArgumentMin.
+C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a, VF lo) {
+  const Reduced red = reduce(clamp_below(a, kExpArgumentMin), lo);
   const VF e = times_pow2(exp_reduced(red.r), red);
 #if defined(CPU_CAPABILITY_AVX512)
   return e;
@@ -99,6 +100,7 @@ C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) {
   return _mm256_andnot_ps(lanes_lt(a, VF(kExpArgumentMin)), e);
 #endif
 }
+C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) { return exp_nonpositive_float(a, VF(0.f)); }
 
 // expm1(a) for a <= 0 (lanes with a > 0 hold no meaningful value); NaN stays
 // NaN. Below -30 it is -1 in float anyway. expm1(+-0) gives +0 (r + r^2 q):

@@ -21,6 +21,7 @@
 // accurate: it returns 0 for x below about -5).
 #pragma once
 
+#include "vec_accurate.h"
 #include "vec_math.h"
 
 namespace torch_act::math {
@@ -193,22 +194,21 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf(at::vec::Vectorized<T> x) {
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), x, lower, lower), gelu_erf_by_tail);
   }
 #endif
-  return x * V(T(0.5)) * (x * V(T(-0.7071067811865476))).erfc();
+  return x * normal_parts<T>(x).cdf;
 }
 
-// Phi(x) + x phi(x). NaN at +-inf (inf * 0), as torch's.
-template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf_derivative(at::vec::Vectorized<T> x) {
-  using V = at::vec::Vectorized<T>;
+// Phi(x) + x phi(x) (scalar or Vectorized<T>). NaN at +-inf (inf * 0), as torch's.
+template <typename T, typename V>
+C10_ALWAYS_INLINE V gelu_erf_derivative(V x) {
 #if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<T, float>) {
+  if constexpr (std::is_same_v<V, VF>) {
     const VF s = abs(x);
     const VF a = near_polynomial(erf_coefficients::kA, s);
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), VF(1.f), a, a), gelu_erf_derivative_by_tail);
   }
 #endif
-  const V pdf = (x * x * V(T(-0.5))).exp() * V(T(0.3989422804014327));
-  return V(T(0.5)) * (x * V(T(-0.7071067811865476))).erfc() + x * pdf;
+  const NormalParts<V> p = normal_parts<T>(x);
+  return multiply_add(x, p.pdf, p.cdf);
 }
 
 }  // namespace CPU_CAPABILITY

@@ -34,11 +34,50 @@ class Declaration:
     saturating: bool = False
     # Constructor arguments of a hand-written module (the weighted family's).
     module_settings: Optional[Tuple[str, ...]] = None
+    # The exact math of a smooth activation, for the accuracy measurement
+    # (tools/accuracy.py): exact(m, x, **params) -> (f(x), f'(x)) in any number
+    # system m with exp, expm1, erfc, sqrt, pi, where(c, a, b) and const("0.1")
+    # (mpmath's numbers, or float64 tensors). Written so that no step cancels
+    # or overflows: its value at 40 digits is the truth to a few units in the 40th.
+    exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
+    # For an activation whose backward may read its output: f'(x) written in
+    # y = f(x), the function that backward evaluates: from_output(m, y, **params).
+    derivative_from_output: Optional[Callable[..., Any]] = None
 
 
 def _naive_prelu(x, weight):
     w = weight.reshape(-1, *([1] * (x.dim() - 2))) if weight.numel() > 1 else weight.reshape(())
     return torch.where(x > 0, x, w * x)
+
+
+def _sigmoid_parts(m, z):
+    """sigmoid(z) and sigmoid(z) (1 - sigmoid(z)) from e = exp(-|z|) <= 1: nothing cancels."""
+    e = m.exp(-abs(z))
+    return m.where(z >= 0, 1 / (1 + e), e / (1 + e)), e / (1 + e) ** 2
+
+
+def _exact_gelu(m, x, approximate="none"):
+    if approximate == "tanh":
+        k = m.sqrt(2 / m.pi)
+        z = 2 * k * (x + m.const("0.044715") * x ** 3)
+        s, ds = _sigmoid_parts(m, z)
+        return x * s, s + x * ds * 2 * k * (1 + 3 * m.const("0.044715") * x ** 2)
+    cdf = m.erfc(-x / m.sqrt(2)) / 2
+    return x * cdf, cdf + x * m.exp(-x ** 2 / 2) / m.sqrt(2 * m.pi)
+
+
+def _exact_sigmoid(m, x):
+    return _sigmoid_parts(m, x)
+
+
+def _exact_tanh(m, x):
+    e = m.exp(-2 * abs(x))  # tanh = sign(x) (1 - e) / (1 + e), tanh' = 4 e / (1 + e)^2
+    return m.where(x >= 0, 1, -1) * (-m.expm1(-2 * abs(x))) / (1 + e), 4 * e / (1 + e) ** 2
+
+
+def _exact_silu(m, x):
+    s, ds = _sigmoid_parts(m, x)
+    return x * s, s + x * ds
 
 
 DECLARATIONS = (
@@ -73,15 +112,19 @@ DECLARATIONS = (
         "\"modified by an inplace operation\" error. For alpha < 0 it keeps the input.",
         TF.elu, nn.ELU,
         naive=lambda x, alpha=1.0: torch.where(x > 0, x, alpha * (torch.exp(x) - 1)),
-        variants=({}, {"alpha": 0.5}, {"alpha": 0.0}, {"alpha": -0.7})),
+        variants=({}, {"alpha": 0.5}, {"alpha": 0.0}, {"alpha": -0.7}),
+        exact_math=lambda m, x, alpha=1.0: (m.where(x > 0, x, alpha * m.expm1(x)), m.where(x > 0, 1, alpha * m.exp(x))),
+        derivative_from_output=lambda m, y, alpha=1.0: m.where(y > 0, 1, y + alpha)),
     Declaration(
         "sigmoid", "Sigmoid", "Sigmoid",
         "Sigmoid(x) = 1 / (1 + exp(-x)). Backward reads the output.",
-        torch.sigmoid, nn.Sigmoid, naive=lambda x: 1 / (1 + torch.exp(-x)), saturating=True),
+        torch.sigmoid, nn.Sigmoid, naive=lambda x: 1 / (1 + torch.exp(-x)), saturating=True,
+        exact_math=_exact_sigmoid, derivative_from_output=lambda m, y: y * (1 - y)),
     Declaration(
         "tanh", "Tanh", "Tanh",
         "Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)). Backward reads the output.",
-        torch.tanh, nn.Tanh, naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1), saturating=True),
+        torch.tanh, nn.Tanh, naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1), saturating=True,
+        exact_math=_exact_tanh, derivative_from_output=lambda m, y: 1 - y * y),
     Declaration(
         "gelu", "GELU", "GELU",
         "GELU(x) = x * Phi(x), Phi the standard normal CDF; with approximate='tanh',\n"
@@ -90,10 +133,11 @@ DECLARATIONS = (
         TF.gelu, nn.GELU, variants=({}, {"approximate": "tanh"}),
         naive=lambda x, approximate="none": (
             0.5 * x * (1 + torch.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))) if approximate == "tanh"
-            else 0.5 * x * (1 + torch.erf(x * 0.7071067811865476)))),
+            else 0.5 * x * (1 + torch.erf(x * 0.7071067811865476))),
+        exact_math=_exact_gelu),
     Declaration(
         "silu", "SiLU", "SiLU",
         "SiLU(x) = x * sigmoid(x), also called swish. Backward keeps the input (in place,\n"
         "a copy of it).",
-        TF.silu, nn.SiLU, naive=lambda x: x * torch.sigmoid(x)),
+        TF.silu, nn.SiLU, naive=lambda x: x * torch.sigmoid(x), exact_math=_exact_silu),
 )

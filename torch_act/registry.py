@@ -4,7 +4,7 @@ and demo need, built from the declarations (declarations.py and the op
 schemas), so adding an activation adds an entry here by itself.
 """
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Tuple, Type
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 import torch
 from torch import nn
@@ -41,6 +41,10 @@ class Activation:
     # The constructor arguments torch.nn's module stores as attributes of the
     # same name (ours take the same ones): what `convert` copies across.
     settings: Tuple[str, ...]
+    # The exact math of a smooth activation and its derivative from the output
+    # (see Declaration; None for the exact ones).
+    exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
+    derivative_from_output: Optional[Callable[..., Any]] = None
 
     def from_torch(self, module: nn.Module) -> nn.Module:
         """torch_act's twin of a torch.nn module of this kind: same settings, same weights."""
@@ -74,7 +78,8 @@ def _entry(d: Declaration) -> Activation:
         name=d.name, title=d.title, function=getattr(F, d.name), module=getattr(M, d.module),
         torch_function=d.torch_function, torch_module=d.torch_module, naive=d.naive, variants=d.variants,
         has_inplace=has_inplace, parameter="weight" if weighted else "", keeps=_keeps(d), exact=d.exact,
-        saturating=d.saturating, settings=settings)
+        saturating=d.saturating, settings=settings, exact_math=d.exact_math,
+        derivative_from_output=d.derivative_from_output)
 
 
 ACTIVATIONS: Dict[str, Activation] = {d.name: _entry(d) for d in DECLARATIONS}

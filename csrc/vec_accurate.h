@@ -1,0 +1,232 @@
+// What keeps the smooth activations within a few ulp where the textbook
+// formulas lose digits, for scalars (float, double) and Vectorized<T> alike:
+// - arguments carried as hi + lo pairs: exp(-x^2 / 2) or erfc(-x / sqrt 2) for
+//   |x| >> 1 multiply the rounding error of their argument by x^2 (GELU's
+//   tails), and so does sigmoid(2u) that of 2u (GELU's tanh form);
+// - derivatives near their zeros. SiLU' and GELU' (both forms) cross zero at
+// one negative x0, where they are the difference of two terms of about 0.2:
+// the ordinary formula's absolute error, a few units of the type's 2^-p, is
+// then many units of the small result's last place. Within a window around
+// x0 the derivative is d P(d) instead, d = (x - x0_hi) - x0_lo (x - x0_hi is
+// exact there, Sterbenz) and P its Taylor series at x0: every term has d's
+// sign, so the result keeps its relative accuracy down to the zero.
+// The tables, {window, x0_hi, x0_lo, P's coefficients}, are printed by
+// tools/fit_root_polynomials.py from the exact math the accuracy test uses.
+#pragma once
+
+#include "vec_math.h"
+
+#include <ATen/cpu/vec/vec.h>
+#include <c10/macros/Macros.h>
+
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+
+#ifndef CPU_CAPABILITY
+#define CPU_CAPABILITY DEFAULT
+#endif
+
+namespace torch_act::math {
+inline namespace CPU_CAPABILITY {
+// a * b + c with one rounding, and the other elementary functions, for either kind.
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> multiply_add(T a, T b, T c) { return std::fma(a, b, c); }
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> multiply_add(at::vec::Vectorized<T> a, at::vec::Vectorized<T> b,
+                                                       at::vec::Vectorized<T> c) {
+  return at::vec::fmadd(a, b, c);
+}
+// a * b - c with one rounding.
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> multiply_sub(T a, T b, T c) { return std::fma(a, b, -c); }
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> multiply_sub(at::vec::Vectorized<T> a, at::vec::Vectorized<T> b,
+                                                       at::vec::Vectorized<T> c) {
+  return at::vec::fmsub(a, b, c);
+}
+template <typename T> C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> exp_of(T a) { return std::exp(a); }
+template <typename T> C10_ALWAYS_INLINE at::vec::Vectorized<T> exp_of(at::vec::Vectorized<T> a) { return a.exp(); }
+template <typename T> C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> erfc_of(T a) { return std::erfc(a); }
+template <typename T> C10_ALWAYS_INLINE at::vec::Vectorized<T> erfc_of(at::vec::Vectorized<T> a) { return a.erfc(); }
+// a where x < 0, b elsewhere (NaN: b).
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> where_negative(T x, T a, T b) { return x < T(0) ? a : b; }
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> where_negative(at::vec::Vectorized<T> x, at::vec::Vectorized<T> a,
+                                                         at::vec::Vectorized<T> b) {
+  using V = at::vec::Vectorized<T>;
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return select(lanes_lt(x, V(0.f)), a, b);
+#endif
+  return V::blendv(b, a, x < V(T(0)));
+}
+
+// A constant as hi + lo in type T (float or double): {hi, lo}.
+template <typename T>
+struct Split {
+  T hi, lo;
+};
+template <typename T>
+constexpr Split<T> split_constant(Split<float> f, Split<double> d) {
+  if constexpr (std::is_same_v<T, double>) {
+    return {T(d.hi), T(d.lo)};
+  } else {
+    return {T(f.hi), T(f.lo)};
+  }
+}
+
+// c * x as hi + lo (c given as hi + lo): the product's rounding error by fma.
+template <typename T, typename V>
+C10_ALWAYS_INLINE Split<V> times_split(Split<T> c, V x) {
+  const V hi = V(c.hi) * x;
+  return {hi, multiply_sub(V(c.hi), x, hi) + V(c.lo) * x};
+}
+
+// exp(hi + lo) for hi + lo <= 0, lo far below hi's ulp: exp(hi) (1 + lo).
+template <typename V>
+C10_ALWAYS_INLINE V exp_split(Split<V> a) {
+  const V e = exp_of(a.hi);
+  return multiply_add(e, a.lo, e);
+}
+
+// x clamped to [-bound, bound], NaN kept.
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> clamp_magnitude(T x, T bound) {
+  return x < -bound ? -bound : (x > bound ? bound : x);
+}
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> clamp_magnitude(at::vec::Vectorized<T> x, T bound) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return clamp_above(clamp_below(x, -bound), bound);
+#endif
+  return at::vec::clamp(x, at::vec::Vectorized<T>(-bound), at::vec::Vectorized<T>(bound));
+}
+
+// exp(-|z|) <= 1, z = hi + lo: no overflow, and z's low part kept.
+template <typename V>
+C10_ALWAYS_INLINE V exp_minus_abs(Split<V> z) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) {
+    return exp_nonpositive_float(negative_abs(z.hi), select(lanes_lt(z.hi, VF(0.f)), z.lo, VF(0.f) - z.lo));
+  }
+#endif
+  return exp_split(Split<V>{where_negative(z.hi, z.hi, V(0) - z.hi), where_negative(z.hi, z.lo, V(0) - z.lo)});
+}
+template <typename V>
+C10_ALWAYS_INLINE V exp_minus_abs(V z) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) return exp_nonpositive_float(negative_abs(z));
+#endif
+  return exp_of(where_negative(z, z, V(0) - z));
+}
+
+// x sigmoid(z) from e = exp(-|z|), z of x's sign: x e / (1 + e) for x < 0, x / (1 + e) elsewhere.
+template <typename V>
+C10_ALWAYS_INLINE V times_sigmoid_from_exp(V x, V e) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) {
+    return with_infinity_of(divide(mul_where(lanes_lt(x, VF(0.f)), x, e, x), e + VF(1.f)), x);
+  }
+#endif
+  return where_negative(x, x * e, x) / (V(1) + e);
+}
+
+// Phi(x) = erfc(-x / sqrt 2) / 2 and phi(x) = exp(-x^2 / 2) / sqrt(2 pi),
+// their arguments carried as hi + lo: erfc(t_hi + t_lo) = erfc(t_hi) -
+// t_lo (2 / sqrt pi) exp(-t^2), exp(-t^2) being exp(-x^2 / 2) itself. For the
+// types whose erfc and exp are accurate (double everywhere; float in the
+// DEFAULT build). x is clamped to +-40 for them: Phi is 0 or 1 there.
+template <typename V>
+struct NormalParts {
+  V cdf, pdf;
+};
+template <typename T, typename V>
+C10_ALWAYS_INLINE NormalParts<V> normal_parts(V x) {
+  const V xc = clamp_magnitude(x, T(40));
+  const Split<V> t = times_split(split_constant<T>({-7.0710677e-01f, -1.21016175e-08f},
+                                                   {-0.7071067811865476, 4.833646656726457e-17}), xc);
+  const V h = xc * xc;
+  const V e = exp_split(Split<V>{h * V(T(-0.5)), multiply_sub(xc, xc, h) * V(T(-0.5))});
+  return {V(T(0.5)) * multiply_add(V(T(-1.1283791670955126)) * t.lo, e, erfc_of(t.hi)), e * V(T(0.3989422804014327))};
+}
+
+namespace roots {
+inline constexpr float kSiluRootFloat[] = {4e-01f, -1.2784646e+00f, 1.29792825e-08f, 2.178117e-01f, 1.466488e-01f, 1.8874815e-02f, -1.5222656e-02f, -6.606589e-03f, 1.266274e-04f, 7.9852185e-04f, 1.8570725e-04f, -4.0905343e-05f, -2.9733543e-05f};
+inline constexpr double kSiluRootDouble[] = {0.4, -1.2784645427610737, -1.0946994183093437e-16, 0.2178117057198001, 0.1466487969969469, 0.018874814223782312, -0.015222655223188032, -0.006606589138356696, 0.000126627410081122, 0.0007985218818397998, 0.00018570724361186496, -4.090534237428612e-05, -2.9733542213263917e-05, -2.942631888842464e-06, 2.346029682463866e-06, 8.599695028268575e-07, -3.051244750055421e-08, -9.266646309267441e-08, -1.8877622907727957e-08, 4.619379769031606e-09, 2.9177603026903803e-09, 2.3648315053103244e-10, -2.251366201881081e-10};
+inline constexpr float kGeluRootFloat[] = {3.5e-01f, -7.5179154e-01f, 1.211445e-08f, 4.31494e-01f, 3.8828498e-01f, -1.8199677e-02f, -1.1400823e-01f, -1.4771522e-02f, 1.942168e-02f, 4.5392285e-03f, -2.2395381e-03f, -7.4482686e-04f, 1.8633975e-04f, 8.615948e-05f};
+inline constexpr double kGeluRootDouble[] = {0.35, -0.7517915246935645, 1.4956759177009883e-17, 0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09};
+inline constexpr float kGeluTanhRootFloat[] = {3.5e-01f, -7.5246143e-01f, 1.1339628e-08f, 4.304001e-01f, 3.8751844e-01f, -1.5782854e-02f, -1.13944486e-01f, -1.6619328e-02f, 1.9682309e-02f, 5.2610594e-03f, -2.4227318e-03f, -9.2744204e-04f, 2.6392765e-04f, 1.2425228e-04f};
+inline constexpr double kGeluTanhRootDouble[] = {0.35, -0.7524614220710163, 3.635560509207687e-17, 0.4304000910248585, 0.38751844613578895, -0.01578285352184803, -0.11394448308095899, -0.01661932834305256, 0.019682309459833118, 0.005261059254921912, -0.0024227318458750974, -0.0009274420230205449, 0.00026392764052681053, 0.00012425227802639782, -3.4956171694436116e-05, -1.5950896871645105e-05, 5.918611710894005e-06, 2.4335516344299543e-06, -9.898647747433667e-07, -4.3102482988029016e-07, 1.4157556987729473e-07, 7.520740909289922e-08, -1.6978217459781023e-08, -1.196180847972441e-08};
+}  // namespace roots
+
+// d P(d), Horner's rule with fused multiply-adds (scalar T or Vectorized<T>).
+template <typename T, typename V, size_t N>
+C10_ALWAYS_INLINE V near_root(V x, const T (&c)[N]) {
+  const V d = (x - V(c[1])) - V(c[2]);
+  V p(c[N - 1]);
+  for (size_t k = N - 1; k-- > 3;) {
+    if constexpr (std::is_same_v<V, T>) {
+      p = std::fma(p, d, c[k]);
+    } else {
+      p = at::vec::fmadd(p, d, V(c[k]));
+    }
+  }
+  return d * p;
+}
+
+// The derivative given by `away` (computed by the caller for every lane),
+// with the lanes inside c's window taken from d P(d). Vectors test whether
+// any lane is near before paying for the polynomial.
+template <typename T, size_t N>
+C10_ALWAYS_INLINE T with_root(T x, const T (&c)[N], T away) {
+  return std::abs(x - c[1]) < c[0] ? near_root<T>(x, c) : away;
+}
+template <typename T, size_t N>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> with_root(at::vec::Vectorized<T> x, const T (&c)[N],
+                                                   at::vec::Vectorized<T> away) {
+  using V = at::vec::Vectorized<T>;
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) {
+    const Lanes near = lanes_lt(abs(x - V(c[1])), V(c[0]));
+    return any(near) ? select(near, near_root<T>(x, c), away) : away;
+  }
+#endif
+  const V near = (x - V(c[1])).abs() < V(c[0]);
+  if (near.zero_mask() == (1 << V::size()) - 1) return away;  // no lane near (zero_mask: lanes that are 0)
+  return V::blendv(away, near_root<T>(x, c), near);
+}
+
+// with_root with the table of T's precision (float for float and the reduced types).
+template <typename T, size_t NF, size_t ND, typename V>
+C10_ALWAYS_INLINE V with_root_of(V x, const float (&f)[NF], const double (&d)[ND], V away) {
+  if constexpr (std::is_same_v<T, double>) {
+    return with_root(x, d, away);
+  } else {
+    return with_root(x, f, away);
+  }
+}
+
+// a / d, d in [1, 4]: the fast float build's divide, a plain division elsewhere.
+template <typename V>
+C10_ALWAYS_INLINE V quotient(V a, V d) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, at::vec::Vectorized<float>>) return divide(a, d);
+#endif
+  return a / d;
+}
+
+// d/dx [x sigmoid(z(x))] (SiLU: z = x; GELU's tanh form: z = 2u) from
+// e = exp(-|z|) and w = x z'(x). With s = sigmoid(z) it is s + w s (1 - s):
+//   x < 0:  e (1 + e + w) / (1 + e)^2    (s = e / (1 + e): no 1 - s anywhere)
+//   x >= 0: (1 + e + w e) / (1 + e)^2    (every term positive)
+// 1 + e + w cancels only near the derivative's zero, which with_root covers.
+template <typename V>
+C10_ALWAYS_INLINE V sigmoid_product_derivative(V x, V e, V w) {
+  const V den = V(1) + e;
+  // (1 + w) + e: for SiLU (w = x) 1 + x is exact at x <= -1/2, one rounding fewer than (1 + e) + x.
+  return quotient(where_negative(x, e * ((V(1) + w) + e), multiply_add(w, e, den)), den * den);
+}
+
+}  // namespace CPU_CAPABILITY
+}  // namespace torch_act::math
