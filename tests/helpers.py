@@ -87,19 +87,25 @@ def run(fn, leaf, make_input, weight, kwargs, grad_seed=2, grad_dtype=None):
     return y.detach(), grads[0], (grads[1] if w is not None else None), grad_out
 
 
-def elu_output_grad_atol(kwargs, dtype, grad_out):
-    """ELU (alpha >= 0) differentiates from its stored output: grad * (y + alpha).
-    In a reduced dtype y is rounded to that dtype, so where y is near -alpha the
-    result carries an absolute error up to eps(dtype) * alpha * |grad| that
-    torch.nn's input-based formula does not have (torch.nn's own in-place elu
-    and its sigmoid/tanh gradients carry the same kind of error). Returns that
-    bound, or 0 where it does not apply."""
+# How much an output-based derivative moves per unit of the output: |d f'/dy|
+# at most (ELU with alpha >= 0: y + alpha, 1; Sigmoid: y (1 - y), 1; Tanh: 1 - y^2, 2).
+_OUTPUT_SLOPE = {"elu": 1.0, "sigmoid": 1.0, "tanh": 2.0}
+
+
+def output_grad_atol(name, kwargs, dtype, grad_out):
+    """Where backward differentiates from the stored output (ELU with
+    alpha >= 0, Sigmoid, Tanh) and the dtype is reduced, the output is rounded
+    to that dtype first, and torch_act's and torch.nn's outputs may round to
+    neighbouring numbers (near a tie, the exact value lies between them): the
+    gradients then differ by up to eps(dtype) * slope * |grad|, with slope
+    _OUTPUT_SLOPE (ELU's times alpha), while both are as right as the output
+    allows. Returns that bound, or 0 where it does not apply."""
     alpha = kwargs.get("alpha", 1.0)
-    if dtype not in (torch.bfloat16, torch.float16) or alpha < 0:
+    if name not in _OUTPUT_SLOPE or dtype not in (torch.bfloat16, torch.float16) or alpha < 0:
         return 0.0
     finite = grad_out[torch.isfinite(grad_out)].abs()
     gmax = float(finite.max()) if finite.numel() else 0.0
-    return torch.finfo(dtype).eps * alpha * gmax
+    return torch.finfo(dtype).eps * _OUTPUT_SLOPE[name] * (alpha if name == "elu" else 1.0) * gmax
 
 
 # torch's strided (non-vectorized) float16 kernels round every intermediate

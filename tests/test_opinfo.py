@@ -8,7 +8,7 @@ from torch.testing._internal.common_methods_invocations import op_db
 
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, FLOAT_DTYPES, assert_same, elu_output_grad_atol
+from helpers import EXACT, FLOAT_DTYPES, assert_same, float64_values, judged_reference, output_grad_atol
 
 
 def opinfo_for(name):
@@ -27,7 +27,7 @@ def cases():
 
 
 # reference_inputs (larger, with extremal values) fail today: issue 21 is open on it.
-@pytest.mark.parametrize("inputs", ["sample_inputs"])
+@pytest.mark.parametrize("inputs", ["sample_inputs", "reference_inputs"])
 @pytest.mark.parametrize("name,dtype", list(cases()))
 def test_opinfo_samples(name, dtype, inputs):
     entry = ACTIVATIONS[name]
@@ -47,8 +47,14 @@ def test_opinfo_samples(name, dtype, inputs):
 
         def tangent(fn):
             # Forward mode: every differentiable tensor argument gets the tangent 1.
+            # make_dual gives the tangent the primal's strides, which torch refuses
+            # for a primal whose elements share memory (expanded): those go dense.
+            def primal(a):
+                a = a.detach()
+                return a.contiguous() if 0 in a.stride() and a.numel() > 1 else a
+
             with torch.autograd.forward_ad.dual_level():
-                args = [torch.autograd.forward_ad.make_dual(a.detach(), torch.ones_like(a))
+                args = [torch.autograd.forward_ad.make_dual(primal(a), torch.ones_like(primal(a)))
                         if isinstance(a, torch.Tensor) and a.requires_grad else a
                         for a in [sample.input, *sample.args]]
                 return torch.autograd.forward_ad.unpack_dual(fn(*args, **sample.kwargs)).tangent
@@ -56,18 +62,27 @@ def test_opinfo_samples(name, dtype, inputs):
         out, grads = run(entry.function)
         ref_out, ref_grads = run(op.op)
         exact = name in EXACT
-        assert_same(out, ref_out, exact)
+        atol = output_grad_atol(name, sample.kwargs, dtype, torch.ones(()))
+        unary = not sample.args and not entry.parameter
+
+        def judged(actual, expected, which, atol_extra=0.0):
+            # Where torch.nn's vector kernels are off at special values (helpers.float64_values),
+            # the float64 value decides between the two.
+            if not unary or exact:
+                return expected
+            return judged_reference(actual, expected, lambda i: float64_values(
+                op.op, sample.input, torch.ones_like(sample.input), sample.kwargs, i)[which], atol_extra)
+
+        assert_same(out, judged(out, ref_out, 0), exact)
         for g, r in zip(grads, ref_grads):
             assert (g is None) == (r is None)
             if g is None:  # an argument neither op differentiates through
                 continue
             if g.shape == sample.input.shape:
-                atol = elu_output_grad_atol(sample.kwargs, dtype, torch.ones(())) if name == "elu" else 0.0
-                assert_same(g, r, exact, atol)
+                assert_same(g, judged(g, r, 1, atol), exact, atol)
             else:
                 # A weight gradient is a sum: its order of additions differs from torch's.
                 assert_same(g, r, exact=False)
         if dtype in (torch.float32, torch.float64) and sample.input.is_floating_point():
             t, ref_t = tangent(entry.function), tangent(op.op)
-            atol = elu_output_grad_atol(sample.kwargs, dtype, torch.ones(())) if name == "elu" else 0.0
-            assert_same(t, ref_t, name in EXACT, atol)
+            assert_same(t, judged(t, ref_t, 1, atol), exact, atol)

@@ -5,7 +5,7 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same, elu_output_grad_atol,
+from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same, output_grad_atol,
                      float64_values, judged_reference, make_leaf, make_weight, run, variant_id)
 
 VARIANTS = all_variants()
@@ -31,7 +31,7 @@ def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
                                   None if weight is None else weight.cpu(), kwargs)
         ref_grad_x = ref_grad_x.cuda()
     exact = name in EXACT
-    atol = elu_output_grad_atol(kwargs, leaf.dtype, grad_out) if name == "elu" else 0.0
+    atol = output_grad_atol(name, kwargs, leaf.dtype, grad_out)
     if not exact:
         # Where torch.nn disagrees with torch_act, the float64 value decides.
         def truth_at(what):
