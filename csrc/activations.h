@@ -228,7 +228,9 @@ struct GELU : params::gelu {
     }
     template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
-      const V w = V(T(2 * kSqrt2OverPi)) * xc * math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
+      // w from the clamped x; + (x - x) makes it NaN at x = +-inf, where torch.nn's
+      // derivative is NaN (inf * 0), and leaves it as it is elsewhere.
+      const V w = V(T(2 * kSqrt2OverPi)) * xc * math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1))) + (x - x);
       return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble,
                                    math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w));
     }

@@ -19,6 +19,7 @@
 #include <ATen/cpu/vec/vec.h>
 #include <c10/macros/Macros.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
@@ -152,26 +153,21 @@ C10_ALWAYS_INLINE NormalParts<V> normal_parts(V x) {
 }
 
 namespace roots {
-inline constexpr float kSiluRootFloat[] = {4e-01f, -1.2784646e+00f, 1.29792825e-08f, 2.178117e-01f, 1.466488e-01f, 1.8874815e-02f, -1.5222656e-02f, -6.606589e-03f, 1.266274e-04f, 7.9852185e-04f, 1.8570725e-04f, -4.0905343e-05f, -2.9733543e-05f};
+inline constexpr float kSiluRootFloat[] = {2e-01f, -1.2784646e+00f, 1.29792825e-08f, 2.178117e-01f, 1.466488e-01f, 1.8874815e-02f, -1.5222656e-02f, -6.606589e-03f, 1.266274e-04f, 7.9852185e-04f};
 inline constexpr double kSiluRootDouble[] = {0.4, -1.2784645427610737, -1.0946994183093437e-16, 0.2178117057198001, 0.1466487969969469, 0.018874814223782312, -0.015222655223188032, -0.006606589138356696, 0.000126627410081122, 0.0007985218818397998, 0.00018570724361186496, -4.090534237428612e-05, -2.9733542213263917e-05, -2.942631888842464e-06, 2.346029682463866e-06, 8.599695028268575e-07, -3.051244750055421e-08, -9.266646309267441e-08, -1.8877622907727957e-08, 4.619379769031606e-09, 2.9177603026903803e-09, 2.3648315053103244e-10, -2.251366201881081e-10};
-inline constexpr float kGeluRootFloat[] = {3.5e-01f, -7.5179154e-01f, 1.211445e-08f, 4.31494e-01f, 3.8828498e-01f, -1.8199677e-02f, -1.1400823e-01f, -1.4771522e-02f, 1.942168e-02f, 4.5392285e-03f, -2.2395381e-03f, -7.4482686e-04f, 1.8633975e-04f, 8.615948e-05f};
+inline constexpr float kGeluRootFloat[] = {3.5e-01f, -7.5179154e-01f, 1.211445e-08f, 4.31494e-01f, 3.8828498e-01f, -1.8199677e-02f, -1.1400823e-01f, -1.4771522e-02f, 1.942168e-02f, 4.5392285e-03f, -2.2395381e-03f, -7.4482686e-04f, 1.8633975e-04f};
 inline constexpr double kGeluRootDouble[] = {0.35, -0.7517915246935645, 1.4956759177009883e-17, 0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09};
-inline constexpr float kGeluTanhRootFloat[] = {3.5e-01f, -7.5246143e-01f, 1.1339628e-08f, 4.304001e-01f, 3.8751844e-01f, -1.5782854e-02f, -1.13944486e-01f, -1.6619328e-02f, 1.9682309e-02f, 5.2610594e-03f, -2.4227318e-03f, -9.2744204e-04f, 2.6392765e-04f, 1.2425228e-04f};
+inline constexpr float kGeluTanhRootFloat[] = {3.5e-01f, -7.5246143e-01f, 1.1339628e-08f, 4.304001e-01f, 3.8751844e-01f, -1.5782854e-02f, -1.13944486e-01f, -1.6619328e-02f, 1.9682309e-02f, 5.2610594e-03f, -2.4227318e-03f, -9.2744204e-04f, 2.6392765e-04f};
 inline constexpr double kGeluTanhRootDouble[] = {0.35, -0.7524614220710163, 3.635560509207687e-17, 0.4304000910248585, 0.38751844613578895, -0.01578285352184803, -0.11394448308095899, -0.01661932834305256, 0.019682309459833118, 0.005261059254921912, -0.0024227318458750974, -0.0009274420230205449, 0.00026392764052681053, 0.00012425227802639782, -3.4956171694436116e-05, -1.5950896871645105e-05, 5.918611710894005e-06, 2.4335516344299543e-06, -9.898647747433667e-07, -4.3102482988029016e-07, 1.4157556987729473e-07, 7.520740909289922e-08, -1.6978217459781023e-08, -1.196180847972441e-08};
 }  // namespace roots
 
-// d P(d), Horner's rule with fused multiply-adds (scalar T or Vectorized<T>).
+// d P(d) with d = t - x0_lo, t = x - x0_hi: Horner's rule with fused
+// multiply-adds (scalar T or Vectorized<T>).
 template <typename T, typename V, size_t N>
-C10_ALWAYS_INLINE V near_root(V x, const T (&c)[N]) {
-  const V d = (x - V(c[1])) - V(c[2]);
+C10_ALWAYS_INLINE V near_root(V t, const T (&c)[N]) {
+  const V d = t - V(c[2]);
   V p(c[N - 1]);
-  for (size_t k = N - 1; k-- > 3;) {
-    if constexpr (std::is_same_v<V, T>) {
-      p = std::fma(p, d, c[k]);
-    } else {
-      p = at::vec::fmadd(p, d, V(c[k]));
-    }
-  }
+  for (size_t k = N - 1; k-- > 3;) p = multiply_add(p, d, V(c[k]));
   return d * p;
 }
 
@@ -180,21 +176,24 @@ C10_ALWAYS_INLINE V near_root(V x, const T (&c)[N]) {
 // any lane is near before paying for the polynomial.
 template <typename T, size_t N>
 C10_ALWAYS_INLINE T with_root(T x, const T (&c)[N], T away) {
-  return std::abs(x - c[1]) < c[0] ? near_root<T>(x, c) : away;
+  const T t = x - c[1];
+  return std::abs(t) < c[0] ? near_root<T>(t, c) : away;
 }
 template <typename T, size_t N>
 C10_ALWAYS_INLINE at::vec::Vectorized<T> with_root(at::vec::Vectorized<T> x, const T (&c)[N],
                                                    at::vec::Vectorized<T> away) {
   using V = at::vec::Vectorized<T>;
+  const V t = x - V(c[1]);
 #if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
-    const Lanes near = lanes_lt(abs(x - V(c[1])), V(c[0]));
-    return any(near) ? select(near, near_root<T>(x, c), away) : away;
+    // |t| by clearing the sign bit: only compared (a NaN lane compares false).
+    const Lanes near = lanes_lt(bits_and(t, VF(std::bit_cast<float>(0x7fffffffu))), VF(c[0]));
+    return any(near) ? select(near, near_root<T>(t, c), away) : away;
   }
 #endif
-  const V near = (x - V(c[1])).abs() < V(c[0]);
+  const V near = t.abs() < V(c[0]);
   if (near.zero_mask() == (1 << V::size()) - 1) return away;  // no lane near (zero_mask: lanes that are 0)
-  return V::blendv(away, near_root<T>(x, c), near);
+  return V::blendv(away, near_root<T>(t, c), near);
 }
 
 // with_root with the table of T's precision (float for float and the reduced types).

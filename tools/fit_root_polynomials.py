@@ -9,7 +9,7 @@ Sterbenz) and P from its Taylor series at x0, taken by mpmath at 60 digits
 from the same exact math the accuracy test uses (torch_act/declarations.py).
 Every term has the sign of d: relative accuracy all the way to the zero.
 
-For each root and type this prints {window, x0_hi, x0_lo, P's coefficients}, enough of them that the series' remainder is below 2^-(p+4) of
+For each root and type this prints {window, x0_hi, x0_lo, P's coefficients}, enough of them that the series' remainder is below 2^-(p+2) of
 P on |d| <= the window (p = 24 for float, 53 for double).
 """
 import mpmath
@@ -28,12 +28,14 @@ class Mp:
         return a if c else b
 
 
-# (activation, arguments, C++ name, window): the window is where the
-# ordinary formula would be off by more than a few units (tools/accuracy.py).
+# (activation, arguments, C++ name, windows for float and double): a window
+# is where the ordinary formula would be off by more than a few units
+# (tools/accuracy.py); narrower means fewer terms, which the float kernels
+# pay for in every vector.
 ROOTS = [
-    ("silu", {}, "kSiluRoot", 0.4),
-    ("gelu", {}, "kGeluRoot", 0.35),
-    ("gelu", {"approximate": "tanh"}, "kGeluTanhRoot", 0.35),
+    ("silu", {}, "kSiluRoot", (0.2, 0.4)),
+    ("gelu", {}, "kGeluRoot", (0.35, 0.35)),
+    ("gelu", {"approximate": "tanh"}, "kGeluTanhRoot", (0.35, 0.35)),
 ]
 
 
@@ -59,16 +61,16 @@ def literal(v, bits):
 
 
 def main():
-    for name, kwargs, cname, window in ROOTS:
+    for name, kwargs, cname, windows in ROOTS:
         f = derivative(name, kwargs)
         x0 = mpmath.findroot(f, -1.0)
         taylor = mpmath.taylor(f, x0, 40)  # taylor[n] = f^(n)(x0) / n!, taylor[0] = f'(x0) = 0
         p = taylor[1:]
-        for bits, ctype in ((24, "float"), (53, "double")):
+        for (bits, ctype), window in zip(((24, "float"), (53, "double")), windows):
             w = mpmath.mpf(window)
             smallest = min(abs(sum(c * t ** i for i, c in enumerate(p))) for t in (-w, w))
             terms = next(n for n in range(2, len(p))
-                         if sum(abs(c) * w ** k for k, c in enumerate(p) if k >= n) < smallest * mpmath.mpf(2) ** -(bits + 4))
+                         if sum(abs(c) * w ** k for k, c in enumerate(p) if k >= n) < smallest * mpmath.mpf(2) ** -(bits + 2))
             hi, lo = split(x0, bits)
             coeffs = ", ".join(literal(c, bits) for c in p[:terms])
             print(f"// {name}{kwargs or ''}: f'(x) = 0 at x0 = {mpmath.nstr(x0, 20)}; window {window}, {terms} terms")
