@@ -210,16 +210,18 @@ struct GELU : params::gelu {
   // is s + w s (1 - s), w = x (2u)' (math::sigmoid_product_derivative).
   struct TanhForm {
     template <typename T> static constexpr T kClamp = std::is_same_v<T, double> ? 30.0 : 12.0;
+    // A = 2 sqrt(2 / pi) as hi + lo.
+    template <typename T> static constexpr math::Split<T> kA =
+        math::split_constant<T>({1.5957692e+00f, -4.534068e-08f}, {1.5957691216057308, -9.96930880911092e-17});
     template <typename T, typename V> static C10_ALWAYS_INLINE math::Split<V> two_u(V x) {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
       const auto k = math::split_constant<T>({4.4715e-02f, 1.5461444e-09f}, {0.044715, 2.1960211427085595e-18});
-      const auto a = math::split_constant<T>({1.5957692e+00f, -4.534068e-08f}, {1.5957691216057308, -9.96930880911092e-17});
       const V x2 = xc * xc;
       math::Split<V> t = math::times_split(k, x2);  // k x^2, + k x^2's own low part below
       t.lo = math::multiply_add(V(k.hi), math::multiply_sub(xc, xc, x2), t.lo);
       const V q = V(T(1)) + t.hi, b = q - V(T(1));  // 1 + k x^2 = q + q_lo (two-sum)
       const V q_lo = ((V(T(1)) - (q - b)) + (t.hi - b)) + t.lo;
-      const math::Split<V> ax = math::times_split(a, xc);
+      const math::Split<V> ax = math::times_split(kA<T>, xc);
       const V z = ax.hi * q;
       return {z, math::multiply_sub(ax.hi, q, z) + math::multiply_add(ax.hi, q_lo, ax.lo * q)};
     }
@@ -230,9 +232,14 @@ struct GELU : params::gelu {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
       // w from the clamped x; + (x - x) makes it NaN at x = +-inf, where torch.nn's
       // derivative is NaN (inf * 0), and leaves it as it is elsewhere.
-      const V w = V(T(2 * kSqrt2OverPi)) * xc * math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1))) + (x - x);
+      // w = x (2u)' = A x (1 + 3 k x^2), and 1 + w with A x carried as hi + lo:
+      // (1 + w) + e cancels by up to a third next to the zero's window.
+      const math::Split<V> ax = math::times_split(kA<T>, xc);
+      const V q = math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
+      const V w = ax.hi * q + (x - x);
+      const V one_plus_w = math::multiply_add(ax.lo, q, math::multiply_add(ax.hi, q, V(T(1))));
       return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble,
-                                   math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w));
+                                   math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w, one_plus_w));
     }
 #if defined(__CUDA_ARCH__)
     template <typename T> static __device__ T two_u_plain(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
@@ -271,7 +278,7 @@ struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
   template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
     return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble,
-                                 math::sigmoid_product_derivative(x, math::exp_minus_abs(x), x));
+                                 math::sigmoid_product_derivative(x, math::exp_minus_abs(x), x, V(T(1)) + x));
   }
 #if defined(__CUDA_ARCH__)
   template <typename T> __device__ T forward(T x) const { return x / (T(1) + exp(-x)); }

@@ -55,16 +55,12 @@ ALLOWED = {
     # e (1 + x + e) / (1 + e)^2 at x near -9: Sleef's float64 exp (1 ulp) and four
     # roundings; measured 4.23 (AVX-512 and AVX2 builds, x = -9.0293).
     ("silu", "float64", "gradient"): 4.5, ("silu", "float64", "tangent"): 4.5,
-    # Phi + x phi at x = -1.63, outside the window of d P(d) (x - x0 is exact only
-    # up to 2 x0): Phi and x phi cancel by a third there, after Sleef's erfc and exp
-    # (1 ulp each); measured 4.35.
-    ("gelu", "float64", "gradient"): 4.5, ("gelu", "float64", "tangent"): 4.5,
-    # GELU's tanh form at x = -1.16 to -1.18, just outside d P(d)'s window (0.35):
-    # e (1 + w + e) still cancels by about half there; measured 5.92 (float32;
-    # 6.92 in the DEFAULT build's scalar float), 5.73 (float64). A wider window
-    # needs a longer series (open in issue 21).
-    ("gelu(approximate='tanh')", "float32", "gradient"): 7.0, ("gelu(approximate='tanh')", "float32", "tangent"): 7.0,
-    ("gelu(approximate='tanh')", "float64", "gradient"): 6.0, ("gelu(approximate='tanh')", "float64", "tangent"): 6.0,
+    # GELU's tanh form for x in [-2.3, -1.25]: e ((1 + w) + e) / (1 + e)^2 with w
+    # = x (2u)' of -2 to -5, whose error the sum magnifies (up to 2x just outside
+    # the zero's window, 0.5 wide); measured 4.62 (float32; 4.83 in the DEFAULT
+    # build), 5.11 (float64; Sleef's exp).
+    ("gelu(approximate='tanh')", "float32", "gradient"): 5.0, ("gelu(approximate='tanh')", "float32", "tangent"): 5.0,
+    ("gelu(approximate='tanh')", "float64", "gradient"): 5.5, ("gelu(approximate='tanh')", "float64", "tangent"): 5.5,
 }
 # Results this close to the underflow threshold (|f| < 2^p times the smallest
 # normal number: 2e-31 in float32, 2e-292 in float64) come from an exp(-|z|)
@@ -304,11 +300,11 @@ def table(m: Measurement) -> str:
 
 def near_underflow(m: Measurement) -> str:
     """The results near underflow (see UNDERFLOW_MARGIN), torch_act / torch.nn."""
-    rows = ["Near underflow (results below 2e-31 in float32, 2e-292 in float64, 3e-36 in bfloat16, subnormal in float16), worst error in ulp of "
-            "the exact value, torch_act / torch.nn:", ""]
+    rows = ["Near underflow (results below 2e-31 in float32, 2e-292 in float64, 3e-36 in bfloat16, subnormal in "
+            "float16), where either is beyond the bound, worst error in ulp of the exact value, torch_act / torch.nn:", ""]
     for (label, dtype, direction, contender), w in m.items():
-        if contender == "torch_act" and (w.near_underflow.error > 0):
-            theirs = m[(label, dtype, direction, "torch.nn")].near_underflow
+        theirs = m.get((label, dtype, direction, "torch.nn"), Worst()).near_underflow
+        if contender == "torch_act" and max(w.near_underflow.error, theirs.error) > bound(label, dtype, direction):
             rows.append(f"- {label} {dtype} {direction}: {fmt(w.near_underflow.error)} at x = "
                         f"{w.near_underflow.at:.6g} / {fmt(theirs.error)}")
     return "\n".join(rows)
