@@ -230,14 +230,15 @@ struct GELU : params::gelu {
     }
     template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
-      // w from the clamped x; + (x - x) makes it NaN at x = +-inf, where torch.nn's
-      // derivative is NaN (inf * 0), and leaves it as it is elsewhere.
       // w = x (2u)' = A x (1 + 3 k x^2), and 1 + w with A x carried as hi + lo:
-      // (1 + w) + e cancels by up to a third next to the zero's window.
+      // (1 + w) + e cancels by up to a third next to the zero's window. Both from
+      // the clamped x, + (x - x): NaN at x = +-inf, where torch.nn's derivative is
+      // NaN (inf * 0), unchanged elsewhere.
       const math::Split<V> ax = math::times_split(kA<T>, xc);
       const V q = math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
-      const V w = ax.hi * q + (x - x);
-      const V one_plus_w = math::multiply_add(ax.lo, q, math::multiply_add(ax.hi, q, V(T(1))));
+      const V nan_at_infinity = x - x;
+      const V w = ax.hi * q + nan_at_infinity;
+      const V one_plus_w = math::multiply_add(ax.lo, q, math::multiply_add(ax.hi, q, V(T(1)))) + nan_at_infinity;
       return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble,
                                    math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w, one_plus_w));
     }
