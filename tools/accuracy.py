@@ -149,6 +149,28 @@ def grid(dtype: torch.dtype) -> torch.Tensor:
     return torch.unique(x[torch.isfinite(x)])
 
 
+def floats_around_zeros(case: Case, x: torch.Tensor, derivative: list, dtype: torch.dtype,
+                        neighbours: int = 48) -> torch.Tensor:
+    """The `neighbours` floats on each side of every zero of f' the grid brackets
+    (SiLU', GELU'): there f' is a small difference of larger terms, and its
+    nearest floats are where a formula that cancels shows it most."""
+    kw = dict(case.kwargs)
+    points = []
+    for k in range(len(derivative) - 1):
+        a, b = derivative[k], derivative[k + 1]
+        if a * b < 0 and float(x[k + 1] - x[k]) < 1:
+            try:
+                root = mpmath.findroot(lambda t: case.entry.exact_math(Mp, t, **kw)[1],
+                                       (mpmath.mpf(float(x[k])), mpmath.mpf(float(x[k + 1]))), solver="anderson")
+            except ValueError:  # a jump (ELU with alpha < 0 at 0), not a zero
+                continue
+            center = torch.tensor(float(root), dtype=dtype)
+            bits = center.view(torch.int32 if dtype == torch.float32 else torch.int64)
+            offsets = torch.arange(-neighbours, neighbours + 1, dtype=bits.dtype)
+            points.append((bits + offsets).view(dtype))
+    return torch.cat(points) if points else x[:0]
+
+
 def every_finite(dtype: torch.dtype) -> torch.Tensor:
     bits = torch.arange(-2 ** 15, 2 ** 15, dtype=torch.int32).to(torch.int16)
     x = bits.view(dtype)
@@ -248,6 +270,9 @@ def measure_case(case: Case, dtype: torch.dtype, out: Measurement) -> None:
         f, df = case.entry.exact_math(Float64, x.double(), **kw)
     else:
         exact = [case.entry.exact_math(Mp, mpmath.mpf(v), **kw) for v in x.double().tolist()]
+        near = floats_around_zeros(case, x, [d for _, d in exact], dtype)
+        x = torch.cat([x, near])
+        exact += [case.entry.exact_math(Mp, mpmath.mpf(v), **kw) for v in near.double().tolist()]
     for contender in ("torch_act", "torch.nn"):
         got = results(case, contender, x)
         from_output = case.reads_output(contender)

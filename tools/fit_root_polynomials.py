@@ -35,7 +35,7 @@ class Mp:
 # pay for in every vector.
 ROOTS = [
     ("silu", {}, "kSiluRoot", (0.2, 0.4)),
-    ("gelu", {}, "kGeluRoot", (0.35, 0.9)),
+    ("gelu", {}, "kGeluRoot", (0.06, 0.9)),
     ("gelu", {"approximate": "tanh"}, "kGeluTanhRoot", (0.5, 0.5)),
 ]
 
