@@ -89,10 +89,8 @@ constexpr float kExpArgumentMin = -104.f;  // exp(-104) < 2^-150: zero
 constexpr float kExpArgumentMin = -87.33f;  // exp(-87.33) > 2^-126
 #endif
 
-// exp(a + lo) for a <= 0, lo a correction far below a's ulp (NaN stays NaN);
-// AVX2: zero below kExpArgumentMin.
-C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a, VF lo) {
-  const Reduced red = reduce(clamp_below(a, kExpArgumentMin), lo);
+// exp(a) for a <= 0 from its reduction (NaN stays NaN); AVX2: zero below kExpArgumentMin.
+C10_ALWAYS_INLINE VF exp_nonpositive_reduced(VF a, const Reduced& red) {
   const VF e = times_pow2(exp_reduced(red.r), red);
 #if defined(CPU_CAPABILITY_AVX512)
   return e;
@@ -100,7 +98,14 @@ C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a, VF lo) {
   return _mm256_andnot_ps(lanes_lt(a, VF(kExpArgumentMin)), e);
 #endif
 }
-C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) { return exp_nonpositive_float(a, VF(0.f)); }
+C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a) {
+  return exp_nonpositive_reduced(a, reduce(clamp_below(a, kExpArgumentMin)));
+}
+// exp(a + lo), lo a correction far below a's ulp. (A separate function: r + 0
+// is not r for r = -0, so the compiler would keep a zero lo's addition.)
+C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a, VF lo) {
+  return exp_nonpositive_reduced(a, reduce(clamp_below(a, kExpArgumentMin), lo));
+}
 
 // expm1(a) for a <= 0 (lanes with a > 0 hold no meaningful value); NaN stays
 // NaN. Below -30 it is -1 in float anyway. expm1(+-0) gives +0 (r + r^2 q):
