@@ -277,6 +277,10 @@ struct GELU : params::gelu {
 // -1.2785. Backward reads the input.
 struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
+  // x sigmoid(x) from exp(-|x|), the same form for scalars and vectors.
+  template <typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
+    return math::times_sigmoid_from_exp(x, math::exp_minus_abs(x));
+  }
   template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
     return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble,
                                  math::sigmoid_product_derivative(x, math::exp_minus_abs(x), x, V(T(1)) + x));
@@ -288,10 +292,10 @@ struct SiLU : params::silu {
     return grad * s * (T(1) + x * (T(1) - s));
   }
 #else
-  template <typename T> T forward(T x) const { return math::times_sigmoid_from_exp(x, math::exp_minus_abs(x)); }
+  template <typename T> T forward(T x) const { return forward_any(x); }
   template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
 #endif
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::times_sigmoid(x, x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
     return grad * derivative<T>(x);
   }

@@ -1,6 +1,6 @@
 // Vector math that ATen's Vectorized<T> does not do fast enough, or not
 // accurately enough, on every x86 CPU: exp and expm1 for x <= 0, sigmoid
-// (and scale * sigmoid, and the pair sigmoid, 1 - sigmoid), tanh. Everything
+// (and scale * sigmoid), tanh. Everything
 // is forced inline: an out-of-line sigmoid (GCC's choice for a function
 // several kernels share) costs a call and the overlap of the loops' two
 // independent vectors per step.
@@ -156,26 +156,6 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> sigmoid(at::vec::Vectorized<T> x) {
   }
 #endif
   return times_sigmoid(at::vec::Vectorized<T>(T(1)), x);
-}
-
-// sigmoid(z) and 1 - sigmoid(z) (= sigmoid(-z): no cancellation as z grows),
-// for the derivatives of SiLU and GELU's tanh form.
-template <typename T>
-struct SigmoidPair {
-  at::vec::Vectorized<T> s, complement;
-};
-template <typename T>
-C10_ALWAYS_INLINE SigmoidPair<T> sigmoid_pair(at::vec::Vectorized<T> z) {
-  using V = at::vec::Vectorized<T>;
-#if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<T, float>) {
-    const SigmoidParts p = sigmoid_parts(z);
-    const VF r = reciprocal(p.denominator), er = p.e * r;
-    return {select(p.negative, er, r), select(p.negative, r, er)};
-  }
-#endif
-  const V s = sigmoid(z);
-  return {s, V(T(1)) - s};
 }
 
 // tanh(x) = sign(x) * -t / (t + 2) with t = expm1(-2|x|): no cancellation
