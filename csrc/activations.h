@@ -17,8 +17,9 @@
 // A struct whose hyper-parameter picks between formulas gives them as nested
 // structs and with_form(f) below, which calls f with the one picked.
 // Comparisons and products by a hyper-parameter are exact and match
-// torch.nn bit for bit; exp-family functions use vec_math.h in the AVX2 and
-// AVX-512 builds (within 3 ulp, tests/test_vec_math.py) and ATen's elsewhere.
+// torch.nn bit for bit; the smooth ones are within 4 ulp of the exact value
+// over the whole line (tests/test_accuracy.py), from vec_math.h's exp in the
+// AVX2 and AVX-512 builds and ATen's elsewhere, and vec_accurate.h's forms.
 #pragma once
 
 #include "declarations.h"
@@ -112,7 +113,9 @@ struct ELU : params::elu {
     return x <= T(0) ? grad * T(alpha) * std::exp(x) : grad;
   }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return math::select_nonpositive(x, grad * Vec<T>(T(alpha)) * math::exp_nonpositive(x), grad);
+    // alpha exp(x) for x <= 0, near underflow without an exp rounded into the subnormals first.
+    const Vec<T> derivative = math::of_exp_minus_abs<T>(x, [this](Vec<T> e) { return Vec<T>(T(alpha)) * e; });
+    return math::select_nonpositive(x, grad * derivative, grad);
   }
   // Zero unless the saved value is < 0, as torch.nn's second derivative
   // (zero at the kink and at NaN).
@@ -135,7 +138,7 @@ struct Sigmoid : params::sigmoid {
     const T e = std::exp(x < T(0) ? x : -x);
     return (x < T(0) ? e : T(1)) / (T(1) + e);
   }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::sigmoid(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::sigmoid<T>(x); }
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y) * y;
@@ -189,7 +192,7 @@ struct GELU : params::gelu {
       return grad * (T(0.5) * erfc(x * T(-M_SQRT1_2)) + x * T(kInvSqrt2Pi) * exp(T(-0.5) * x * x));
     }
 #else
-    template <typename T> T forward(T x) const { return T(double(x) * math::normal_parts<double>(double(x)).cdf); }
+    template <typename T> T forward(T x) const { return T(math::gelu_erf_from_normal_parts<double>(double(x))); }
     template <typename T> T backward_from_input(T grad, T x) const { return grad * T(derivative<double>(double(x))); }
 #endif
     template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::gelu_erf(x); }
@@ -203,13 +206,14 @@ struct GELU : params::gelu {
     }
   };
   // x sigmoid(2u), 2u = A x (1 + k x^2), A = 2 sqrt(2 / pi), k = 0.044715. For
-  // x < 0, sigmoid(2u) multiplies the relative error of 2u by |2u| (up to 87
+  // x < 0, sigmoid(2u) multiplies the relative error of 2u by |2u| (up to 104
   // in float): 2u is carried as hi + lo, A and k too. x is clamped for 2u to
-  // where exp(-|2u|) has underflowed to zero in T (|x| 12 in float, 30 in
-  // double: |2u| 142 and 1977), so 2u's low part stays far below its ulp. Its derivative
-  // is s + w s (1 - s), w = x (2u)' (math::sigmoid_product_derivative).
+  // where exp(-|2u|) is zero in T even when taken 2^S larger near underflow
+  // (math::Deep): |x| 13 in float, 30 in double (|2u| 177 and 1977), so 2u's
+  // low part stays far below its ulp. Its derivative is s + w s (1 - s),
+  // w = x (2u)' (math::sigmoid_product_derivative).
   struct TanhForm {
-    template <typename T> static constexpr T kClamp = std::is_same_v<T, double> ? 30.0 : 12.0;
+    template <typename T> static constexpr T kClamp = std::is_same_v<T, double> ? 30.0 : 13.0;
     // A = 2 sqrt(2 / pi) as hi + lo.
     template <typename T> static constexpr math::Split<T> kA =
         math::split_constant<T>({1.5957692e+00f, -4.534068e-08f}, {1.5957691216057308, -9.96930880911092e-17});
@@ -226,7 +230,7 @@ struct GELU : params::gelu {
       return {z, math::multiply_sub(ax.hi, q, z) + math::multiply_add(ax.hi, q_lo, ax.lo * q)};
     }
     template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
-      return math::times_sigmoid_from_exp(x, math::exp_minus_abs(two_u<T>(x)));
+      return math::of_exp_minus_abs<T>(two_u<T>(x), [x](V e) { return math::times_sigmoid_from_exp(x, e); });
     }
     template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
@@ -237,10 +241,13 @@ struct GELU : params::gelu {
       const math::Split<V> ax = math::times_split(kA<T>, xc);
       const V q = math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
       const V nan_at_infinity = x - x;
-      const V w = ax.hi * q + nan_at_infinity;
       const V one_plus_w = math::multiply_add(ax.lo, q, math::multiply_add(ax.hi, q, V(T(1)))) + nan_at_infinity;
-      return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble,
-                                   math::sigmoid_product_derivative(x, math::exp_minus_abs(two_u<T>(x)), w, one_plus_w));
+      const V away = math::of_exp_minus_abs<T>(two_u<T>(x), [&](V e) {
+        // 1 + w + e with its one rounding at its own size: it is 1 + w shrunk by up to 3x next to the root's window.
+        const V sum = math::multiply_add(ax.hi, q, math::multiply_add(ax.lo, q, V(T(1)) + e)) + nan_at_infinity;
+        return math::sigmoid_product_derivative(x, e, one_plus_w, sum);
+      });
+      return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble, away);
     }
 #if defined(__CUDA_ARCH__)
     template <typename T> static __device__ T two_u_plain(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
@@ -278,12 +285,14 @@ struct GELU : params::gelu {
 struct SiLU : params::silu {
   static constexpr Keeps keeps = Keeps::Input;
   // x sigmoid(x) from exp(-|x|), the same form for scalars and vectors.
-  template <typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
-    return math::times_sigmoid_from_exp(x, math::exp_minus_abs(x));
+  template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
+    return math::of_exp_minus_abs<T>(x, [x](V e) { return math::times_sigmoid_from_exp(x, e); });
   }
   template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
-    return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble,
-                                 math::sigmoid_product_derivative(x, math::exp_minus_abs(x), x, V(T(1)) + x));
+    const V one_plus_x = V(T(1)) + x;
+    const V away = math::of_exp_minus_abs<T>(
+        x, [x, one_plus_x](V e) { return math::sigmoid_product_derivative(x, e, one_plus_x, one_plus_x + e); });
+    return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble, away);
   }
 #if defined(__CUDA_ARCH__)
   template <typename T> __device__ T forward(T x) const { return x / (T(1) + exp(-x)); }
@@ -292,10 +301,10 @@ struct SiLU : params::silu {
     return grad * s * (T(1) + x * (T(1) - s));
   }
 #else
-  template <typename T> T forward(T x) const { return forward_any(x); }
+  template <typename T> T forward(T x) const { return forward_any<T>(x); }
   template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
 #endif
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
     return grad * derivative<T>(x);
   }

@@ -3,6 +3,11 @@
 // - arguments carried as hi + lo pairs: exp(-x^2 / 2) or erfc(-x / sqrt 2) for
 //   |x| >> 1 multiply the rounding error of their argument by x^2 (GELU's
 //   tails), and so does sigmoid(2u) that of 2u (GELU's tanh form);
+// - results near the bottom of the type's range: an exp(-|z|) rounded into
+//   the subnormal range, then multiplied by |x| or more, has lost most of its
+//   digits. Where that could happen the exp is taken 2^S times larger and 2^-S
+//   applied to the finished result (of_exp_minus_abs, GELU's normal_tail), so a
+//   subnormal result is rounded once;
 // - derivatives near their zeros. SiLU' and GELU' (both forms) cross zero at
 // one negative x0, where they are the difference of two terms of about 0.2:
 // the ordinary formula's absolute error, a few units of the type's 2^-p, is
@@ -104,22 +109,143 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> clamp_magnitude(at::vec::Vectorized<T> 
   return at::vec::clamp(x, at::vec::Vectorized<T>(-bound), at::vec::Vectorized<T>(bound));
 }
 
+// a / d, d in [1, 4]: the fast float build's divide, a plain division elsewhere.
+template <typename V>
+C10_ALWAYS_INLINE V quotient(V a, V d) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, at::vec::Vectorized<float>>) return divide(a, d);
+#endif
+  return a / d;
+}
+
+// Lane masks for either kind: a bool for scalars; for vectors math::Lanes in
+// the fast float build, a vector of all-ones lanes otherwise.
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, bool> lanes_below(T a, T b) { return a < b; }
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> lanes_below(at::vec::Vectorized<T> a, at::vec::Vectorized<T> b) { return a < b; }
+// lo <= x < hi.
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, bool> lanes_between(T x, T lo, T hi) {
+  return lo <= x && x < hi;
+}
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> lanes_between(at::vec::Vectorized<T> x, T lo, T hi) {
+  using V = at::vec::Vectorized<T>;
+  return (x >= V(lo)) & (x < V(hi));
+}
+C10_ALWAYS_INLINE bool any_lane(bool m) { return m; }
+template <typename T>
+C10_ALWAYS_INLINE bool any_lane(at::vec::Vectorized<T> m) {
+  return m.zero_mask() != (1 << at::vec::Vectorized<T>::size()) - 1;  // zero_mask: the lanes that are 0
+}
+template <typename T>
+C10_ALWAYS_INLINE std::enable_if_t<std::is_floating_point_v<T>, T> pick(bool m, T a, T b) { return m ? a : b; }
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> pick(at::vec::Vectorized<T> m, at::vec::Vectorized<T> a,
+                                              at::vec::Vectorized<T> b) {
+  return at::vec::Vectorized<T>::blendv(b, a, m);
+}
+#if TORCH_ACT_FAST_FLOAT_MATH
+// Non-templates: chosen over the templates above for VF (AVX2: Lanes is VF itself).
+C10_ALWAYS_INLINE Lanes lanes_below(VF a, VF b) { return lanes_lt(a, b); }
+C10_ALWAYS_INLINE bool any_lane(Lanes m) { return any(m); }
+C10_ALWAYS_INLINE VF pick(Lanes m, VF a, VF b) { return select(m, a, b); }
+#endif
+
+// Where exp(a) nears the bottom of T's range (a below `below`: exp(a) < 2^-115
+// in float, 2^-1009 in double, so that it and its products with numbers of
+// moderate size are still normal above it), exp(a + shift) = exp(a) 2^S is
+// taken instead and `undo` = 2^-S applied to the finished result. shift = S ln2
+// as hi + lo, hi a multiple of a's ulp at 2^6 (float) or 2^9 (double), so that
+// a + hi is exact for every a below `below` whose exp(a + shift) is not zero
+// anyway, and lo far below a's ulp (exp_split's exp(hi) (1 + lo) drops lo^2 / 2).
+// exp(a) 2^S stays below 2^-51: beside 1 it is as negligible as exp(a).
+template <typename T>
+struct Deep {
+  static constexpr T below = std::is_same_v<T, double> ? -700.0 : -80.0;
+  static constexpr Split<T> shift = split_constant<T>({44.361419677734375f, -1.2189787e-07f},         // 64 ln2
+                                                      {354.89135644669204, -4.496989917391496e-14});  // 512 ln2
+  static constexpr T undo = std::is_same_v<T, double> ? 0x1p-512 : 0x1p-64;
+};
+
+// exp(hi + lo) for hi + lo <= 0, lo far below hi's ulp (the fast float exp or exp_split).
+template <typename V>
+C10_ALWAYS_INLINE V exp_nonpositive_split(Split<V> a) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) return exp_nonpositive_float(a.hi, a.lo);
+#endif
+  return exp_split(a);
+}
+
+// -|z| as hi + lo.
+template <typename V>
+C10_ALWAYS_INLINE Split<V> minus_abs(Split<V> z) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) return {negative_abs(z.hi), select(lanes_lt(z.hi, VF(0.f)), z.lo, VF(0.f) - z.lo)};
+#endif
+  return {where_negative(z.hi, z.hi, V(0) - z.hi), where_negative(z.hi, z.lo, V(0) - z.lo)};
+}
+template <typename V>
+C10_ALWAYS_INLINE Split<V> minus_abs(V z) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<V, VF>) return {negative_abs(z), VF(0.f)};
+#endif
+  return {where_negative(z, z, V(0) - z), V(0)};
+}
+template <typename V> C10_ALWAYS_INLINE V high_part(Split<V> z) { return z.hi; }
+template <typename V> C10_ALWAYS_INLINE V high_part(V z) { return z; }
+
 // exp(-|z|) <= 1, z = hi + lo: no overflow, and z's low part kept.
 template <typename V>
 C10_ALWAYS_INLINE V exp_minus_abs(Split<V> z) {
 #if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<V, VF>) {
-    return exp_nonpositive_float(negative_abs(z.hi), select(lanes_lt(z.hi, VF(0.f)), z.lo, VF(0.f) - z.lo));
+    return exp_minus_abs_float(z.hi, select(lanes_lt(z.hi, VF(0.f)), z.lo, VF(0.f) - z.lo));
   }
 #endif
-  return exp_split(Split<V>{where_negative(z.hi, z.hi, V(0) - z.hi), where_negative(z.hi, z.lo, V(0) - z.lo)});
+  return exp_nonpositive_split(minus_abs(z));
 }
 template <typename V>
 C10_ALWAYS_INLINE V exp_minus_abs(V z) {
 #if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<V, VF>) return exp_nonpositive_float(negative_abs(z));
+  if constexpr (std::is_same_v<V, VF>) return exp_minus_abs_float(z);
 #endif
   return exp_of(where_negative(z, z, V(0) - z));
+}
+
+// f(exp(-|z|)) (z = hi + lo, or a plain V) for an f whose value where z < 0
+// is exp(-|z|) times factors of moderate size, and which needs exp(-|z|) only
+// beside 1 where z > 0. Where z < Deep<T>::below, f is given exp(-|z|) 2^S
+// and its result multiplied by 2^-S (a subnormal result rounded once). Lanes
+// above keep the ordinary result bit for bit: a vector pays for the deep
+// form only when one of its lanes needs it (none, in ordinary data). Inline
+// all the same: out of line, the call clobbers every vector register and GCC
+// then reloads the loop's constants on every iteration (6 broadcasts in
+// SiLU's forward loop).
+template <typename T, typename Z, typename F>
+C10_ALWAYS_INLINE auto of_deep_exp_minus_abs(Z z, F f) {
+  using V = decltype(high_part(z));
+  const V ordinary = f(exp_minus_abs(z));  // the other lanes, as the common path computes them
+  Split<V> a = minus_abs(z);
+  a.hi = a.hi + V(Deep<T>::shift.hi);
+  a.lo = a.lo + V(Deep<T>::shift.lo);
+  return pick(lanes_below(high_part(z), V(Deep<T>::below)), f(exp_nonpositive_split(a)) * V(Deep<T>::undo), ordinary);
+}
+template <typename T, typename Z, typename F>
+C10_ALWAYS_INLINE auto of_exp_minus_abs(Z z, F f) {
+  using V = decltype(high_part(z));
+  if (any_lane(lanes_below(high_part(z), V(Deep<T>::below)))) [[unlikely]] return of_deep_exp_minus_abs<T>(z, f);
+  return f(exp_minus_abs(z));
+}
+
+// sigmoid(x) from e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) elsewhere.
+// Each is the quotient of numbers near 1 (never 1 - small), and 1 / (1 +
+// exp(-x)) would be 0 where exp(-x) overflows, while sigmoid(x) is a
+// subnormal down to -103 in float, -745 in double.
+template <typename T, typename V>
+C10_ALWAYS_INLINE V sigmoid(V x) {
+  return of_exp_minus_abs<T>(x, [x](V e) { return quotient(where_negative(x, e, V(T(1))), V(T(1)) + e); });
 }
 
 // x sigmoid(z) from e = exp(-|z|), z of x's sign: x e / (1 + e) for x < 0, x / (1 + e) elsewhere.
@@ -150,6 +276,43 @@ C10_ALWAYS_INLINE NormalParts<V> normal_parts(V x) {
   const V h = xc * xc;
   const V e = exp_split(Split<V>{h * V(T(-0.5)), multiply_sub(xc, xc, h) * V(T(-0.5))});
   return {V(T(0.5)) * multiply_add(V(T(-1.1283791670955126)) * t.lo, e, erfc_of(t.hi)), e * V(T(0.3989422804014327))};
+}
+
+// Phi(x) far below 0: phi(x) S(y) / |x|, y = 1 / x^2, S the asymptotic series
+// sum (2n - 1)!! (-y)^n (to n = 8: its terms fall below 1e-20 relative for
+// |x| >= 36 in double, 1e-12 for |x| >= 12 in float). For x in [-40, start)
+// (Phi(x) below 1e-285 in double, 1e-33 in float; nothing is left of it below
+// -40) phi is taken 2^S times larger (Deep<T>) and 2^-S applied to the
+// finished GELU or GELU': a subnormal result rounded once, where x Phi(x) and
+// Phi + x phi from a subnormal erfc and exp lose up to 35 ulp. For the types
+// normal_parts serves.
+template <typename T>
+struct NormalLowerTail {
+  static constexpr T start = std::is_same_v<T, double> ? -36.0 : -12.0, end = -40.0;
+};
+template <typename V>
+struct LowerTailParts {
+  V pdf_scaled, series, y;  // phi(x) 2^S, S(y), y
+};
+template <typename T, typename V>
+C10_ALWAYS_INLINE LowerTailParts<V> lower_tail_parts(V x) {
+  constexpr T kSeries[] = {1, -1, 3, -15, 105, -945, 10395, -135135, 2027025};
+  const V h = x * x;
+  // -x^2 / 2 + S ln2, hi + lo: -h / 2 + shift.hi is exact over [end, start).
+  const V e = exp_split(Split<V>{h * V(T(-0.5)) + V(Deep<T>::shift.hi),
+                                 multiply_sub(x, x, h) * V(T(-0.5)) + V(Deep<T>::shift.lo)});
+  const V y = V(T(1)) / h;
+  V series(kSeries[8]);
+  for (size_t k = 8; k-- > 0;) series = multiply_add(series, y, V(kSeries[k]));
+  return {e * V(T(0.3989422804014327)), series, y};
+}
+// near(x), with the lanes in [end, start) taken from tail(x).
+template <typename T, typename V, typename Near, typename Tail>
+C10_ALWAYS_INLINE V with_normal_lower_tail(V x, Near near, Tail tail) {
+  using Tail_ = NormalLowerTail<T>;
+  const auto far = lanes_between(x, Tail_::end, Tail_::start);
+  if (any_lane(far)) [[unlikely]] return pick(far, tail(x), near(x));
+  return near(x);
 }
 
 namespace roots {
@@ -206,25 +369,17 @@ C10_ALWAYS_INLINE V with_root_of(V x, const float (&f)[NF], const double (&d)[ND
   }
 }
 
-// a / d, d in [1, 4]: the fast float build's divide, a plain division elsewhere.
-template <typename V>
-C10_ALWAYS_INLINE V quotient(V a, V d) {
-#if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<V, at::vec::Vectorized<float>>) return divide(a, d);
-#endif
-  return a / d;
-}
-
 // d/dx [x sigmoid(z(x))] (SiLU: z = x; GELU's tanh form: z = 2u) from
-// e = exp(-|z|), w = x z'(x) and 1 + w (which the caller may round once where
-// 1 + w itself would round twice). With s = sigmoid(z) it is s + w s (1 - s):
-//   x < 0:  e ((1 + w) + e) / (1 + e)^2    (s = e / (1 + e): no 1 - s anywhere)
-//   x >= 0: (1 + e + w e) / (1 + e)^2      (every term positive)
-// (1 + w) + e cancels only near the derivative's zero, which with_root covers.
+// e = exp(-|z|), 1 + w and 1 + w + e, w = x z'(x) (the caller rounds each as
+// few times as its w allows). With s = sigmoid(z) it is s + w s (1 - s):
+//   x < 0:  e (1 + w + e) / (1 + e)^2    (s = e / (1 + e): no 1 - s anywhere)
+//   x >= 0: (1 + (1 + w) e) / (1 + e)^2  (every term positive)
+// 1 + w + e cancels only near the derivative's zero, which with_root covers.
+// (1 + e)^2 is 1 + e (e + 2), one rounding where squaring 1 + e takes two.
 template <typename V>
-C10_ALWAYS_INLINE V sigmoid_product_derivative(V x, V e, V w, V one_plus_w) {
-  const V den = V(1) + e;
-  return quotient(where_negative(x, e * (one_plus_w + e), multiply_add(w, e, den)), den * den);
+C10_ALWAYS_INLINE V sigmoid_product_derivative(V x, V e, V one_plus_w, V one_plus_w_plus_e) {
+  return quotient(where_negative(x, e * one_plus_w_plus_e, multiply_add(one_plus_w, e, V(1))),
+                  multiply_add(e, e + V(2), V(1)));
 }
 
 }  // namespace CPU_CAPABILITY

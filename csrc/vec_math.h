@@ -1,6 +1,6 @@
 // Vector math that ATen's Vectorized<T> does not do fast enough, or not
-// accurately enough, on every x86 CPU: exp and expm1 for x <= 0, sigmoid
-// (and scale * sigmoid), tanh. Everything
+// accurately enough, on every x86 CPU: exp and expm1 for x <= 0, tanh
+// (sigmoid, from this exp, is in vec_accurate.h). Everything
 // is forced inline: an out-of-line sigmoid (GCC's choice for a function
 // several kernels share) costs a call and the overlap of the loops' two
 // independent vectors per step.
@@ -11,7 +11,8 @@
 // rounded by adding a large constant, two-constant Cody-Waite), exp(r) or
 // expm1(r) from minimax polynomials (tools/fit_exp_coefficients.py), and 2^k
 // applied last, by vscalefps on AVX-512 (exact subnormal results; the AVX2
-// build flushes results below 2^-126 to zero). Every formula takes
+// build flushes results below 2^-126 to zero: callers whose results reach
+// there take exp 2^64 times larger, vec_accurate.h's Deep). Every formula takes
 // exp(-|x|) <= 1: no overflow path. tests/test_vec_math.py sweeps them
 // against float64. Each function's result depends on its lane's value only
 // (batch invariance, tests/test_batch_invariance.py).
@@ -80,6 +81,17 @@ C10_ALWAYS_INLINE VF times_pow2(VF p, const Reduced& red) {
 #endif
 }
 
+// p * 2^k for k down to -190 in both builds (AVX2: 2^(k + 64) built, then an
+// exact 2^-64: one rounding into the subnormal range). For the rare paths
+// whose results reach there (GELU's tail).
+C10_ALWAYS_INLINE VF times_pow2_exact(VF p, const Reduced& red) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_scalef_ps(p, red.k);
+#else
+  const __m256i k = _mm256_slli_epi32(_mm256_castps_si256(red.t), 23);
+  return p * VF(_mm256_castsi256_ps(_mm256_add_epi32(k, _mm256_set1_epi32((127 + 64) << 23)))) * VF(0x1p-64f);
+#endif
+}
 // Below this, exp underflows past float's normal range: the AVX2 build's
 // 2^k needs k >= -126 and flushes results there to zero; the AVX-512 build
 // needs only a finite k (scalef gives the subnormal or zero).
@@ -107,6 +119,34 @@ C10_ALWAYS_INLINE VF exp_nonpositive_float(VF a, VF lo) {
   return exp_nonpositive_reduced(a, reduce(clamp_below(a, kExpArgumentMin), lo));
 }
 
+#if defined(CPU_CAPABILITY_AVX512)
+// max(-|z|, kExpArgumentMin), a NaN z kept bit for bit (as negative_abs
+// keeps it), in two instructions where xor, min and max take three: vrangeps
+// picks the operand of smaller magnitude and sets its sign; its result for a
+// NaN operand is not the NaN on every CPU (Zen 4 returns the bound), so
+// vfixupimmps puts z back in NaN lanes (classes QNaN and SNaN -> token 1, z).
+C10_ALWAYS_INLINE VF negative_abs_clamped(VF z) {
+  return _mm512_fixupimm_ps(_mm512_range_ps(z, VF(kExpArgumentMin), 0x0E), z, _mm512_set1_epi32(0x11), 0);
+}
+#endif
+// exp(-|z|), or exp(-|z| + lo) with lo a correction to -|z| far below its ulp.
+C10_ALWAYS_INLINE VF exp_minus_abs_float(VF z) {
+#if defined(CPU_CAPABILITY_AVX512)
+  const VF a = negative_abs_clamped(z);
+  return exp_nonpositive_reduced(a, reduce(a));
+#else
+  return exp_nonpositive_float(negative_abs(z));
+#endif
+}
+C10_ALWAYS_INLINE VF exp_minus_abs_float(VF z, VF lo) {
+#if defined(CPU_CAPABILITY_AVX512)
+  const VF a = negative_abs_clamped(z);
+  return exp_nonpositive_reduced(a, reduce(a, lo));
+#else
+  return exp_nonpositive_float(negative_abs(z), lo);
+#endif
+}
+
 // expm1(a) for a <= 0 (lanes with a > 0 hold no meaningful value); NaN stays
 // NaN. Below -30 it is -1 in float anyway. expm1(+-0) gives +0 (r + r^2 q):
 // expm1_nonpositive gives it a's sign.
@@ -118,45 +158,7 @@ C10_ALWAYS_INLINE VF expm1_nonpositive_unsigned(VF a) {
 }
 C10_ALWAYS_INLINE VF expm1_nonpositive_float(VF a) { return with_sign_of(expm1_nonpositive_unsigned(a), a); }
 
-// --- sigmoid and friends: from e = exp(-|z|) <= 1, no overflow, no cancellation ---
-
-// sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0: each is the
-// quotient of numbers near 1 (never 1 - small), so sigmoid and 1 - sigmoid
-// (= sigmoid(-z)) both keep their relative accuracy.
-struct SigmoidParts {
-  Lanes negative;  // z < 0
-  VF e, denominator;
-};
-C10_ALWAYS_INLINE SigmoidParts sigmoid_parts(VF z) {
-  const VF e = exp_nonpositive_float(negative_abs(z));
-  return {lanes_lt(z, VF(0.f)), e, e + VF(1.f)};
-}
 #endif  // TORCH_ACT_FAST_FLOAT_MATH
-
-// scale * sigmoid(z), as torch's 1 / (1 + exp(-z)) (exp(-z) overflowing to
-// inf gives 0). SiLU is times_sigmoid(x, x), GELU's tanh form x sigmoid(2u).
-template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> times_sigmoid(at::vec::Vectorized<T> scale, at::vec::Vectorized<T> z) {
-  using V = at::vec::Vectorized<T>;
-#if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<T, float>) {
-    const SigmoidParts p = sigmoid_parts(z);
-    return with_infinity_of(divide(mul_where(p.negative, scale, p.e, scale), p.denominator), scale);
-  }
-#endif
-  return scale * (V(T(1)) + z.neg().exp()).reciprocal();
-}
-
-template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> sigmoid(at::vec::Vectorized<T> x) {
-#if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<T, float>) {
-    const SigmoidParts p = sigmoid_parts(x);
-    return divide(select(p.negative, p.e, VF(1.f)), p.denominator);
-  }
-#endif
-  return times_sigmoid(at::vec::Vectorized<T>(T(1)), x);
-}
 
 // tanh(x) = sign(x) * -t / (t + 2) with t = expm1(-2|x|): no cancellation
 // near 0, and t -> -1 gives exactly 1 for large |x|.
@@ -179,15 +181,6 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> expm1_nonpositive(at::vec::Vectorized<T
   if constexpr (std::is_same_v<T, float>) return expm1_nonpositive_float(x);
 #endif
   return x.expm1();
-}
-
-// exp(x) for x <= 0 (ELU's derivative from its input; other lanes are not used).
-template <typename T>
-C10_ALWAYS_INLINE at::vec::Vectorized<T> exp_nonpositive(at::vec::Vectorized<T> x) {
-#if TORCH_ACT_FAST_FLOAT_MATH
-  if constexpr (std::is_same_v<T, float>) return exp_nonpositive_float(x);
-#endif
-  return x.exp();
 }
 
 }  // namespace CPU_CAPABILITY

@@ -128,32 +128,22 @@ C10_ALWAYS_INLINE VF near_polynomial(const float (&table)[Terms][8], VF s) {
 struct NormalTail {
   Reduced red;
   VF ratio, signed_s;
-#if !defined(CPU_CAPABILITY_AVX512)
-  Lanes underflow;  // AVX2: exp(-s^2/2) below 2^-126, results there are zero
-#endif
 };
 C10_ALWAYS_INLINE NormalTail normal_tail(VF x) {
   namespace c = erf_coefficients;
   const VF s = clamp_above(abs(x), c::kTailEnd);
   const VF h = s * s;
   const VF minus_half_h = h * VF(-0.5f);  // exact
-  const Reduced red = reduce(clamp_below(minus_half_h, kExpArgumentMin), at::vec::fmsub(s, s, h) * VF(-0.5f));
+  // Clamped where exp times the tail's factors (below 15) is zero in float: at
+  // -104, the plain exp's own bound, GELU'(-inf) would be 3 subnormal units.
+  const Reduced red = reduce(clamp_below(minus_half_h, -120.f), at::vec::fmsub(s, s, h) * VF(-0.5f));
   const LaneIndex i = at_most_7(truncate(s * VF(c::kTailIntervalsPerUnit)));
-  NormalTail n{red, interval_polynomial(c::kTail, c::kTailMid, i, s), with_sign_of(s, x)};
-#if !defined(CPU_CAPABILITY_AVX512)
-  n.underflow = lanes_lt(minus_half_h, VF(kExpArgumentMin));
-#endif
-  return n;
+  return {red, interval_polynomial(c::kTail, c::kTailMid, i, s), with_sign_of(s, x)};
 }
 
 // 2^k exp(r) p: the lower tail's scaling applied last.
 C10_ALWAYS_INLINE VF tail_scaled(const NormalTail& n, VF p) {
-  const VF scaled = times_pow2(p * (expm1_reduced(n.red.r) + VF(1.f)), n.red);  // exp(r), the accurate way
-#if defined(CPU_CAPABILITY_AVX512)
-  return scaled;
-#else
-  return select(n.underflow, n.signed_s * VF(0.f), scaled);
-#endif
+  return times_pow2_exact(p * (expm1_reduced(n.red.r) + VF(1.f)), n.red);  // exp(r), the accurate way
 }
 
 // GELU and GELU' of every lane by the tail's formulas. Out of line: the rare
@@ -183,10 +173,22 @@ C10_ALWAYS_INLINE VF with_tail(VF x, VF s, VF near, ByTail by_tail) {
 }
 #endif  // TORCH_ACT_FAST_FLOAT_MATH
 
-// x Phi(x). x = -inf gives NaN (-inf * 0), as torch's; +inf gives inf.
+// x Phi(x) from normal_parts (scalar or Vectorized<T>, T double, or float
+// outside the fast float build). x = -inf gives NaN (-inf * 0), as torch's;
+// +inf gives inf.
+template <typename T, typename V>
+C10_ALWAYS_INLINE V gelu_erf_from_normal_parts(V x) {
+  return with_normal_lower_tail<T>(
+      x, [](V v) { return v * normal_parts<T>(v).cdf; },
+      [](V v) {
+        const LowerTailParts<V> t = lower_tail_parts<T>(v);
+        return (t.pdf_scaled * t.series) * V(-Deep<T>::undo);  // x Phi(x) = -phi(x) S(y)
+      });
+}
+
+// x Phi(x) for vectors.
 template <typename T>
 C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf(at::vec::Vectorized<T> x) {
-  using V = at::vec::Vectorized<T>;
 #if TORCH_ACT_FAST_FLOAT_MATH
   if constexpr (std::is_same_v<T, float>) {
     const VF s = abs(x);
@@ -194,7 +196,7 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> gelu_erf(at::vec::Vectorized<T> x) {
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), x, lower, lower), gelu_erf_by_tail);
   }
 #endif
-  return x * normal_parts<T>(x).cdf;
+  return gelu_erf_from_normal_parts<T>(x);
 }
 
 // Phi(x) + x phi(x) (scalar or Vectorized<T>). NaN at +-inf (inf * 0), as torch's.
@@ -207,8 +209,16 @@ C10_ALWAYS_INLINE V gelu_erf_derivative(V x) {
     return with_tail(x, s, sub_where(lanes_ge(x, VF(0.f)), VF(1.f), a, a), gelu_erf_derivative_by_tail);
   }
 #endif
-  const NormalParts<V> p = normal_parts<T>(x);
-  return multiply_add(x, p.pdf, p.cdf);
+  return with_normal_lower_tail<T>(
+      x,
+      [](V v) {
+        const NormalParts<V> p = normal_parts<T>(v);
+        return multiply_add(v, p.pdf, p.cdf);
+      },
+      [](V v) {  // Phi + x phi = x phi(x) (1 - y S(y))
+        const LowerTailParts<V> t = lower_tail_parts<T>(v);
+        return (v * t.pdf_scaled) * multiply_add(V(T(0)) - t.y, t.series, V(T(1))) * V(Deep<T>::undo);
+      });
 }
 
 }  // namespace CPU_CAPABILITY

@@ -25,14 +25,16 @@ BITS = {torch.float32: torch.int32, torch.float64: torch.int64, torch.bfloat16: 
 def inputs(dtype):
     """Normal values, magnitudes over many binades, values around the switch
     points of the fast formulas (GELU's |x| = 3 and its intervals, overflow of
-    exp) and special values, scattered so that every lane sees some."""
+    exp, the results near underflow that take exp 2^S times larger: x below
+    -80 in float and -700 in double, GELU's below -12 and -36) and special
+    values, scattered so that every lane sees some."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(N, generator=g, dtype=torch.float64) * 3
     wide = torch.randn(N, generator=g, dtype=torch.float64).sign() * torch.exp(
         torch.empty(N, dtype=torch.float64).uniform_(-20, 5, generator=g))
     x = torch.where(torch.rand(N, generator=g) < 0.3, wide, x)
     edges = torch.tensor([3.0, -3.0, 2.999, -3.001, 1.35, 2.7, 13.5, -13.5, 17.4, -17.4, 87.3, -87.3, 88.8,
-                          -104.0, 1e-7, -1e-7, 0.0, -0.0, math.inf, -math.inf, math.nan, -math.nan],
+                          -104.0, -10.5, -37.5, -90.0, -705.0, -740.0, 1e-7, -1e-7, 0.0, -0.0, math.inf, -math.inf, math.nan, -math.nan],
                          dtype=torch.float64)
     at = torch.randperm(N, generator=g)[: 8 * edges.numel()]
     x[at] = edges.repeat(8)
