@@ -68,6 +68,21 @@ struct ReLU : params::relu {
   }
 };
 
+// ReLU6: y = min(max(x, 0), 6), torch's hardtanh(x, 0, 6): NaN propagates and
+// -0.0 stays -0.0. The bit is !(x <= 0 || x >= 6), so the gradient is 0 at 0
+// and at 6 and grad at NaN, as torch's hardtanh_backward.
+struct ReLU6 : params::relu6 {
+  static constexpr Keeps keeps = Keeps::Mask;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : (x > T(6) ? T(6) : x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::relu6(x); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0) || x >= T(6)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_inside_relu6(x); }
+  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
+    return math::keep_where(set, grad);
+  }
+};
+
 // LeakyReLU: y = x > 0 ? x : slope * x. Gradient grad * slope on the negative
 // side (a product, so -inf * 0 is NaN exactly as in torch).
 struct LeakyReLU : params::leaky_relu {

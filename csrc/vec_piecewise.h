@@ -1,4 +1,4 @@
-// The vector forms of the piecewise-linear activations (ReLU, LeakyReLU,
+// The vector forms of the piecewise-linear activations (ReLU, ReLU6, LeakyReLU,
 // ELU's sides, the mask family's lanes): a comparison into a mask register
 // and one masked instruction on AVX-512, where Vectorized<T>'s compare and
 // blend convert mask -> vector -> mask. Exact, so equal to torch's bit for
@@ -38,6 +38,22 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> relu(at::vec::Vectorized<T> x) {
   return V::blendv(x, V(T(0)), x < V(T(0)));
 }
 
+// torch's relu6, min(max(x, 0), 6) with NaN and -0 kept: vmaxps and vminps
+// return their second operand, x, when either is NaN and when both are zeros.
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> relu6(at::vec::Vectorized<T> x) {
+  using V = at::vec::Vectorized<T>;
+#if defined(CPU_CAPABILITY_AVX512)
+  if constexpr (std::is_same_v<T, float>) return _mm512_min_ps(_mm512_set1_ps(6.f), relu(x));
+  if constexpr (std::is_same_v<T, double>) return _mm512_min_pd(_mm512_set1_pd(6.0), relu(x));
+#elif defined(CPU_CAPABILITY_AVX2)
+  if constexpr (std::is_same_v<T, float>) return _mm256_min_ps(_mm256_set1_ps(6.f), relu(x));
+  if constexpr (std::is_same_v<T, double>) return _mm256_min_pd(_mm256_set1_pd(6.0), relu(x));
+#endif
+  const V r = relu(x);
+  return V::blendv(r, V(T(6)), r > V(T(6)));
+}
+
 // x > 0 ? x : x * slope.
 template <typename T>
 C10_ALWAYS_INLINE at::vec::Vectorized<T> leaky(at::vec::Vectorized<T> x, at::vec::Vectorized<T> slope) {
@@ -62,6 +78,25 @@ C10_ALWAYS_INLINE auto lanes_not_at_most_zero(at::vec::Vectorized<T> x) {
 #endif
   {
     return (x > V(T(0))) | (x != x);
+  }
+}
+// Where !(x <= 0) and !(x >= 6) (0 < x < 6, or NaN: ReLU6's bit, torch's
+// hardtanh_backward passes grad there).
+template <typename T>
+C10_ALWAYS_INLINE auto lanes_inside_relu6(at::vec::Vectorized<T> x) {
+  using V = at::vec::Vectorized<T>;
+#if defined(CPU_CAPABILITY_AVX512)
+  if constexpr (std::is_same_v<T, float>) {
+    return _mm512_mask_cmp_ps_mask(lanes_not_le(x, VF(0.f)), x, VF(6.f), _CMP_NGE_UQ);
+  } else
+#elif defined(CPU_CAPABILITY_AVX2)
+  if constexpr (std::is_same_v<T, float>) {
+    return bits_and(lanes_not_le(x, VF(0.f)), VF(_mm256_cmp_ps(x, VF(6.f), _CMP_NGE_UQ)));
+  } else
+#endif
+  {
+    const V nan = x != x;
+    return ((x > V(T(0))) | nan) & ((x < V(T(6))) | nan);
   }
 }
 template <typename T>

@@ -11,6 +11,21 @@ FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 # Activations whose math is exact (comparisons and products by the slope):
 # they must match torch bit for bit, values and gradients.
 EXACT = {name for name, a in ACTIVATIONS.items() if a.exact}
+# torch.nn's backward disagrees with itself at a NaN input for these: its CPU
+# vector body gives NaN (elu_backward) or 0 (hardtanh_backward, ReLU6's), its
+# scalar tail and its CUDA kernels the incoming gradient or tangent. torch_act
+# gives the incoming one everywhere (test_parity.py's
+# test_gradient_at_nan_is_grad_output); comparisons with torch.nn take that as
+# the reference at NaN inputs.
+INCOMING_AT_NAN = {"elu", "relu6"}
+
+
+def with_incoming_at_nan(name, reference, x, incoming):
+    """torch.nn's gradient or tangent `reference`, with `incoming` (what was fed
+    in) where x is NaN, for the activations of INCOMING_AT_NAN."""
+    if name not in INCOMING_AT_NAN or reference.shape != x.shape:
+        return reference
+    return torch.where(torch.isnan(x), incoming.to(reference.dtype).expand_as(reference), reference)
 
 
 def variant_id(name, kwargs):

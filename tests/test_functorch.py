@@ -14,7 +14,7 @@ from torch.func import functional_call, grad, hessian, jacfwd, jacrev, jvp, stac
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, all_variants, variant_id
+from helpers import EXACT, INCOMING_AT_NAN, all_variants, variant_id
 
 VARIANTS = all_variants()
 IDS = [variant_id(n, kw) for n, kw in VARIANTS]
@@ -77,12 +77,11 @@ def functions(name, kwargs):
 
 
 def assert_matches(name, actual, expected, x=None):
-    if name == "elu" and x is not None:
-        # torch's elu_backward (which its ELU tangent is) disagrees with itself
-        # at NaN: NaN from its vectorized body, the incoming gradient or
-        # tangent from its scalar path. torch_act gives the latter everywhere
-        # (test_parity.py::test_elu_gradient_at_nan_is_grad_output checks it,
-        # for jvp too): here those positions are not compared.
+    if name in INCOMING_AT_NAN and x is not None:
+        # torch's backward (which its tangent is) disagrees with itself at NaN
+        # (helpers.INCOMING_AT_NAN); torch_act gives the incoming gradient or
+        # tangent there (test_parity.py::test_gradient_at_nan_is_grad_output
+        # checks it, for jvp too): here those positions are not compared.
         expected = torch.where(torch.isnan(x), actual, expected)
     if name in EXACT:
         torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True)

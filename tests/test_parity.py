@@ -5,8 +5,9 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_same, output_grad_atol,
-                     float64_values, judged_reference, make_leaf, make_weight, run, variant_id)
+from helpers import (EXACT, FLOAT_DTYPES, INCOMING_AT_NAN, LAYOUTS, all_variants, assert_same, output_grad_atol,
+                     float64_values, judged_reference, make_leaf, make_weight, run, variant_id,
+                     with_incoming_at_nan)
 
 VARIANTS = all_variants()
 
@@ -30,6 +31,7 @@ def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
         _, ref_grad_x, _, _ = run(entry.torch_function, leaf.cpu(), make_input,
                                   None if weight is None else weight.cpu(), kwargs)
         ref_grad_x = ref_grad_x.cuda()
+    ref_grad_x = with_incoming_at_nan(name, ref_grad_x, make_input(leaf).detach(), grad_out)
     exact = name in EXACT
     atol = output_grad_atol(name, kwargs, leaf.dtype, grad_out)
     if not exact:
@@ -127,20 +129,21 @@ def test_sign_of_zero_matches_torch(name, kwargs, dtype, pattern):
 
 @pytest.mark.parametrize("inplace", [False, True])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
-def test_elu_gradient_at_nan_is_grad_output(dtype, inplace):
-    """NaN <= 0 is false, so ELU's gradient at a NaN input is grad_output, as
-    torch.nn's scalar and CUDA kernels give, in the vector body and in the
-    tail alike (torch's CPU vector body gives NaN: torch differs from itself)."""
-    for kwargs in [kw for n, kw in VARIANTS if n == "elu"]:
+def test_gradient_at_nan_is_grad_output(dtype, inplace):
+    """ELU's gradient at a NaN input is grad_output (NaN <= 0 is false), and so
+    is ReLU6's (NaN is neither <= 0 nor >= 6), as torch.nn's scalar and CUDA
+    kernels give, in the vector body and in the tail alike (torch's CPU vector
+    body gives NaN for ELU, 0 for ReLU6: torch differs from itself)."""
+    for name, kwargs in [(n, kw) for n, kw in VARIANTS if n in INCOMING_AT_NAN]:
         if inplace and kwargs.get("alpha", 1.0) < 0:
             continue  # torch.nn refuses it; torch_act's in-place ELU keeps the input then
         for n in (1, 7, 16, 33, 100):
             leaf = torch.full((n,), float("nan"), dtype=dtype, requires_grad=True)
             grad = torch.arange(1, n + 1, dtype=dtype)
-            y = ACTIVATIONS["elu"].function(leaf * 1, inplace=inplace, **kwargs)
+            y = ACTIVATIONS[name].function(leaf * 1, inplace=inplace, **kwargs)
             (g,) = torch.autograd.grad(y, leaf, grad)
-            assert torch.equal(g, grad), (kwargs, n, g)
+            assert torch.equal(g, grad), (name, kwargs, n, g)
             if not inplace:  # forward-mode AD: the tangent passes unchanged too
-                _, tangent = torch.func.jvp(lambda t: ACTIVATIONS["elu"].function(t, **kwargs), (leaf.detach(),),
+                _, tangent = torch.func.jvp(lambda t: ACTIVATIONS[name].function(t, **kwargs), (leaf.detach(),),
                                             (grad,))
-                assert torch.equal(tangent, grad), (kwargs, n, tangent)
+                assert torch.equal(tangent, grad), (name, kwargs, n, tangent)

@@ -88,6 +88,12 @@ DECLARATIONS = (
         "modified in place afterwards.",
         TF.relu, nn.ReLU, naive=lambda x: torch.where(x > 0, x, 0.0), exact=True),
     Declaration(
+        "relu6", "ReLU6", "ReLU6",
+        "ReLU6(x) = min(max(0, x), 6), elementwise (torch's hardtanh(x, 0, 6)).\n\n"
+        "Backward keeps a 1-bit-per-element mask (0 < x < 6), not the input, so the result\n"
+        "may be modified in place afterwards.",
+        TF.relu6, nn.ReLU6, naive=lambda x: torch.clamp(x, 0.0, 6.0), exact=True),
+    Declaration(
         "leaky_relu", "LeakyReLU", "Leaky ReLU",
         "LeakyReLU(x) = x if x > 0 else negative_slope * x.\n\n"
         "The default slope is torch.nn's, 0.01 (TensorFlow's ``tf.nn.leaky_relu`` defaults\n"

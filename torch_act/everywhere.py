@@ -14,7 +14,7 @@ with the same arguments::
     torch_act.enable()           # the same for the rest of the program
     torch_act.disable()
 
-Reached: ``torch.nn.functional.relu/relu_/leaky_relu/leaky_relu_/prelu/elu/
+Reached: ``torch.nn.functional.relu/relu_/relu6/leaky_relu/leaky_relu_/prelu/elu/
 elu_/gelu/silu``, ``torch.relu/relu_/prelu/sigmoid/tanh`` and the Tensor
 methods ``relu/relu_/prelu/sigmoid/tanh``, for every activation in the
 registry. A call torch_act cannot take (a dtype, device or layout it has no
@@ -41,6 +41,7 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
     F, T = torch.nn.functional, torch.Tensor
     table = {
         "relu": ([F.relu, torch.relu, T.relu], [F.relu_, torch.relu_, T.relu_]),
+        "relu6": ([F.relu6], []),
         "leaky_relu": ([F.leaky_relu], [F.leaky_relu_]),
         "prelu": ([F.prelu, torch.prelu, T.prelu], []),
         "elu": ([F.elu], [F.elu_]),

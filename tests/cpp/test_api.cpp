@@ -222,6 +222,9 @@ void test_module_options_and_parameters() {
   EXPECT(printed(*leaky) == "torch_act::nn::LeakyReLU(negative_slope=0.2, inplace=true)", printed(*leaky));
   EXPECT(printed(*torch_act::nn::ReLU()) == "torch_act::nn::ReLU()", printed(*torch_act::nn::ReLU()));
   EXPECT(printed(*torch_act::nn::ReLU(true)) == "torch_act::nn::ReLU(inplace=true)", "ReLU(true)");
+  EXPECT(printed(*torch_act::nn::ReLU6(true)) == "torch_act::nn::ReLU6(inplace=true)", "ReLU6(true)");
+  EXPECT(torch::equal(torch_act::nn::ReLU6()(torch::tensor({-1.0, 0.5, 7.0})), torch::tensor({0.0, 0.5, 6.0})),
+         "ReLU6 clamps to [0, 6]");
   EXPECT(printed(*torch_act::nn::ELU(torch_act::nn::ELUOptions().alpha(0.5))) == "torch_act::nn::ELU(alpha=0.5)", "ELU");
   EXPECT(printed(*torch_act::nn::Sigmoid()) == "torch_act::nn::Sigmoid()", "Sigmoid");
   EXPECT(printed(*torch_act::nn::Tanh()) == "torch_act::nn::Tanh()", "Tanh");

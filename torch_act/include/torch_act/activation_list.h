@@ -19,6 +19,7 @@
 
 #define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                   \
   X(relu, ReLU, INPLACE, NO_PARAMS)                           \
+  X(relu6, ReLU6, INPLACE, NO_PARAMS)                         \
   X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
   X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \

@@ -38,6 +38,27 @@ class ReLUImpl : public torch::nn::Cloneable<ReLUImpl> {
 };
 TORCH_MODULE(ReLU);
 
+struct ReLU6Options {
+  /* implicit */ ReLU6Options(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class ReLU6Impl : public torch::nn::Cloneable<ReLU6Impl> {
+ public:
+  explicit ReLU6Impl(const ReLU6Options& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::relu6_(input) : torch_act::relu6(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::ReLU6(";
+    if (options.inplace()) stream << std::boolalpha << "inplace=" << options.inplace();
+    stream << ")";
+  }
+  ReLU6Options options;
+};
+TORCH_MODULE(ReLU6);
+
 struct LeakyReLUOptions {
   LeakyReLUOptions() {}
   TORCH_ARG(double, negative_slope) = 0.01;
