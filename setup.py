@@ -113,7 +113,7 @@ CUDA_INCLUDE_FLAGS = cuda_library_include_flags() if CUDA else []
 setup(
     name="torch_act",
     version="0.1.0",
-    description="Fused ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU and SiLU kernels for PyTorch",
+    description="Fused kernels for torch.nn's activations (ReLU to GELU and SiLU) for PyTorch",
     packages=find_packages(include=["torch_act", "torch_act.*"]),
     python_requires=">=3.10",
     install_requires=[f"torch=={torch.__version__.split('+')[0]}"],

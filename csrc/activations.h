@@ -31,7 +31,14 @@
 #include <ATen/cpu/vec/vec.h>
 #include <c10/macros/Macros.h>
 
+#include <c10/core/ScalarType.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
 #include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
 #include <tuple>
 #include <type_traits>
 
@@ -50,17 +57,11 @@ using Vec = at::vec::Vectorized<T>;
 // Hyper-parameters are doubles converted to T where used: reduced types then
 // apply them as float and float64 as double, as ATen does.
 
-// ReLU: y = max(x, 0), NaN propagates, and -0.0 stays -0.0 as in torch (only
-// x < 0 is replaced). The mask bit is !(x <= 0) so that the gradient at NaN
-// is grad and at -0.0 is 0, as torch's threshold_backward(grad, result, 0).
-struct ReLU : params::relu {
+// The backward of the mask family where the derivative is 1 where the bit is
+// set and 0 elsewhere: selects rather than multiplies, so an inf/NaN grad on
+// the flat side gives 0, as torch's threshold_backward and hardtanh_backward.
+struct PassesWhereSet {
   static constexpr Keeps keeps = Keeps::Mask;
-  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : x; }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::relu(x); }
-  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0)); }
-  // The lanes where the bit is set: x > 0, or NaN.
-  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_not_at_most_zero(x); }
-  // Selects rather than multiplies: an inf/NaN grad on the dead side gives 0.
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
   // `set`: the lanes where the bit is set (math::Lanes, or all-ones vector lanes).
   template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
@@ -68,18 +69,119 @@ struct ReLU : params::relu {
   }
 };
 
-// ReLU6: y = min(max(x, 0), 6), torch's hardtanh(x, 0, 6): NaN propagates and
-// -0.0 stays -0.0. The bit is !(x <= 0 || x >= 6), so the gradient is 0 at 0
-// and at 6 and grad at NaN, as torch's hardtanh_backward.
-struct ReLU6 : params::relu6 {
+// ReLU: y = max(x, 0), NaN propagates, and -0.0 stays -0.0 as in torch (only
+// x < 0 is replaced). The mask bit is !(x <= 0) so that the gradient at NaN
+// is grad and at -0.0 is 0, as torch's threshold_backward(grad, result, 0).
+struct ReLU : params::relu, PassesWhereSet {
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : x; }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::relu(x); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0)); }
+  // The lanes where the bit is set: x > 0, or NaN.
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_not_at_most(x, T(0)); }
+};
+
+// torch's clamp between lo and hi (Hardtanh, ReLU6): NaN propagates, -0.0
+// stays -0.0, every value is hi where lo > hi. The bit is !(x <= lo || x >= hi),
+// so the gradient is 0 at lo and hi and grad at NaN, as torch's hardtanh_backward.
+template <typename T> C10_HOST_DEVICE T clamp_between(T x, T lo, T hi) {
+  const T r = x < lo ? lo : x;
+  return r > hi ? hi : r;
+}
+template <typename T> C10_HOST_DEVICE bool inside(T x, T lo, T hi) { return !(x <= lo || x >= hi); }
+
+struct Hardtanh : params::hardtanh, PassesWhereSet {
+  // As torch.nn.functional.hardtanh, which refuses it in Python before its op.
+  std::string invalid_params() const { return min_val > max_val ? "min_val cannot be greater than max_val" : ""; }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return clamp_between(x, T(min_val), T(max_val)); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::clamp_between(x, T(min_val), T(max_val));
+  }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return inside(x, T(min_val), T(max_val)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_of<math::Interval::inside>(x, T(min_val), T(max_val));
+  }
+};
+
+// ReLU6: torch's hardtanh(x, 0, 6).
+struct ReLU6 : params::relu6, PassesWhereSet {
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return clamp_between(x, T(0), T(6)); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::clamp_between(x, T(0), T(6)); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return inside(x, T(0), T(6)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_of<math::Interval::inside>(x, T(0), T(6));
+  }
+};
+
+// Threshold: y = x <= threshold ? value : x (NaN kept); the bit !(x <= threshold)
+// as torch's threshold_backward. Reduced types compare in float, as torch.
+struct Threshold : params::threshold, PassesWhereSet {
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x <= T(threshold) ? T(value) : x; }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::replace_at_most(x, T(threshold), T(value));
+  }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(threshold)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_not_at_most(x, T(threshold));
+  }
+};
+
+// The shrinks: the bit is !(-lambd <= x <= lambd) (NaN: set), as torch's
+// hardshrink_backward and softshrink_backward.
+template <typename T> C10_HOST_DEVICE bool outside(T x, T lambd) { return !(x >= -lambd && x <= lambd); }
+
+// Hardshrink: y = x where the bit is set, +0 elsewhere.
+struct Hardshrink : params::hardshrink, PassesWhereSet {
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return outside(x, T(lambd)) ? x : T(0); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::keep_where(mask_bit(x), x); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return outside(x, T(lambd)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_of<math::Interval::outside>(x, T(-lambd), T(lambd));
+  }
+};
+
+// Softshrink: x - lambd above lambd, x + lambd below -lambd, +0 between, NaN
+// kept. torch refuses a lambd outside [0, the dtype's largest value].
+struct Softshrink : params::softshrink, PassesWhereSet {
+  std::string invalid_params(at::ScalarType dtype) const {
+    const double largest = dtype == at::kDouble ? std::numeric_limits<double>::max()
+                           : dtype == at::kHalf ? double(std::numeric_limits<c10::Half>::max())
+                           : dtype == at::kBFloat16 ? double(std::numeric_limits<c10::BFloat16>::max())
+                                                    : double(std::numeric_limits<float>::max());
+    if (lambd >= 0 && lambd <= largest) return "";
+    std::ostringstream why;
+    why << "lambda must be in range [0, " << largest << "] for input dtype " << dtype << ", but found " << lambd;
+    return why.str();
+  }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
+    return outside(x, T(lambd)) ? (x > T(lambd) ? x - T(lambd) : x + T(lambd)) : T(0);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    const Vec<T> l = Vec<T>(T(lambd));
+    return math::keep_where(mask_bit(x), Vec<T>::blendv(x + l, x - l, x > l));
+  }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return outside(x, T(lambd)); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_of<math::Interval::outside>(x, T(-lambd), T(lambd));
+  }
+};
+
+// Hardsigmoid: clamp(x + 3, 0, 6) / 6 (a division, as torch: x / 6 and
+// x * (1 / 6) differ in the last bit); the bit -3 < x < 3 (NaN: clear, as
+// torch's hardsigmoid_backward), where the derivative is 1/6. torch's float64
+// backward multiplies by 1/6 rounded to float (3e-8 off): here 1/6 in T.
+struct Hardsigmoid : params::hardsigmoid {
   static constexpr Keeps keeps = Keeps::Mask;
-  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x < T(0) ? T(0) : (x > T(6) ? T(6) : x); }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::relu6(x); }
-  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return !(x <= T(0) || x >= T(6)); }
-  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const { return math::lanes_inside_relu6(x); }
-  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return clamp_between(x + T(3), T(0), T(6)) / T(6); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::clamp_between(x + Vec<T>(T(3)), T(0), T(6)) / Vec<T>(T(6));
+  }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return x > T(-3) && x < T(3); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return math::lanes_of<math::Interval::strictly_inside>(x, T(-3), T(3));
+  }
+  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad * (T(1) / T(6)) : T(0); }
   template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
-    return math::keep_where(set, grad);
+    return math::keep_where(set, grad * Vec<T>(T(1) / T(6)));
   }
 };
 

@@ -86,16 +86,21 @@ inline void check_weighted_args(const at::Tensor& input, const at::Tensor& weigh
 
 namespace torch_act {
 
-// Act's hyper-parameters from an op's arguments; values the activation
-// refuses (GELU's approximate, say: its math struct's invalid_params() says
-// why) are an error. Every backend checks them first, in this order.
+// Act's hyper-parameters from an op's arguments, once `t`, the op's tensor
+// argument named `arg`, is a tensor of a supported dtype; values the
+// activation refuses (its math struct's invalid_params() or
+// invalid_params(dtype) says why: GELU's approximate, Softshrink's lambd for
+// t's dtype) are an error. Every backend and Meta check them first, in this order.
 template <typename Act, typename... A>
-typename Act::params_type checked_params(OpName op, const A&... args) {
+typename Act::params_type checked_params(OpName op, const at::Tensor& t, std::string_view arg, const A&... args) {
+  check_floating(t, op, arg);
   const auto p = make_params<typename Act::params_type>(args...);
-  if constexpr (requires(const Act& act) { act.invalid_params(); }) {
-    const std::string why = Act{p}.invalid_params();
-    TORCH_CHECK(why.empty(), "torch_act.", op, ": ", why);
+  std::string why;
+  if constexpr (requires(const Act& act) { act.invalid_params(); }) why = Act{p}.invalid_params();
+  if constexpr (requires(const Act& act) { act.invalid_params(at::kFloat); }) {
+    why = Act{p}.invalid_params(t.scalar_type());
   }
+  TORCH_CHECK(why.empty(), "torch_act.", op, ": ", why);
   return p;
 }
 

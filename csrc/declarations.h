@@ -71,9 +71,20 @@ struct DropFirst {
 #define TORCH_ACT_NAMES_PARAM(type, name, value) name
 #define TORCH_ACT_MEMBERS_NO_PARAMS
 #define TORCH_ACT_MEMBERS_PARAM(type, name, value) ::torch_act::detail::stored_t<type> name = value;
+#define TORCH_ACT_TYPES_PARAM2(t1, n1, v1, t2, n2, v2) t1, t2
+#define TORCH_ACT_NAMES_PARAM2(t1, n1, v1, t2, n2, v2) n1, n2
+#define TORCH_ACT_MEMBERS_PARAM2(t1, n1, v1, t2, n2, v2) TORCH_ACT_MEMBERS_PARAM(t1, n1, v1) TORCH_ACT_MEMBERS_PARAM(t2, n2, v2)
+#define TORCH_ACT_TYPES_REQUIRED2(t1, n1, t2, n2) t1, t2
+#define TORCH_ACT_NAMES_REQUIRED2(t1, n1, t2, n2) n1, n2
+#define TORCH_ACT_MEMBERS_REQUIRED2(t1, n1, t2, n2) \
+  ::torch_act::detail::stored_t<t1> n1{}; ::torch_act::detail::stored_t<t2> n2{};
 #define TORCH_ACT_SCHEMA_NO_PARAMS
 #define TORCH_ACT_SCHEMA_PARAM(type, name, value) \
   +", " + ::torch_act::detail::schema_type<type>::spelling + " " #name "=" #value
+#define TORCH_ACT_SCHEMA_PARAM2(t1, n1, v1, t2, n2, v2) TORCH_ACT_SCHEMA_PARAM(t1, n1, v1) TORCH_ACT_SCHEMA_PARAM(t2, n2, v2)
+#define TORCH_ACT_SCHEMA_REQUIRED2(t1, n1, t2, n2)                         \
+  +", " + ::torch_act::detail::schema_type<t1>::spelling + " " #n1 ", " + \
+  ::torch_act::detail::schema_type<t2>::spelling + " " #n2
 #define TORCH_ACT_HAS_INPLACE_INPLACE true
 #define TORCH_ACT_HAS_INPLACE_OUT_OF_PLACE false
 

@@ -58,7 +58,7 @@ def load_data(seed=0):
 
 
 def activation_layer(entry, width):
-    return entry.module(width) if entry.parameter else entry.module()
+    return entry.module(width) if entry.parameter else entry.module(**entry.required_kwargs)
 
 
 def make_mlp(entry, hidden_layers=2, width=WIDTH):

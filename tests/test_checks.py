@@ -88,6 +88,18 @@ CHECKS = [
     Check("csrc/checks.h", "why.empty()",
           r"torch_act\.gelu_backward: expected 'approximate' to be 'none' or 'tanh', but got 'erf'",
           lambda d: (torch.randn(3, device=d), torch.randn(3, device=d), "erf"), ops.gelu_backward),
+    Check("csrc/checks.h", "why.empty()",
+          r"torch_act\.hardtanh_: min_val cannot be greater than max_val",
+          lambda d: (torch.randn(3, device=d), 2.0, 1.0), ops.hardtanh_),
+    # Softshrink's lambd, for the input's dtype (invalid_params(dtype)), in torch's words.
+    Check("csrc/checks.h", "why.empty()",
+          r"torch_act\.softshrink: lambda must be in range \[0, 3\.40282e\+38\] for input dtype Float, "
+          r"but found -0\.5",
+          lambda d: (torch.randn(3, device=d), -0.5), ops.softshrink),
+    Check("csrc/checks.h", "why.empty()",
+          r"torch_act\.softshrink_backward: lambda must be in range \[0, 65504\] for input dtype Half, "
+          r"but found 1e\+06",
+          lambda d: (torch.randn(8, device=d).half(), relu_mask(8, d), [0], 1e6), ops.softshrink_backward),
     Check("csrc/checks.h", "one memory location per element",
           r"torch_act\.elu_: expected 'input' to have one memory location per element, but several of its "
           r"elements share one",
@@ -114,6 +126,9 @@ CHECKS = [
           env={"TORCH_ACT_STREAMING_BYTES": "-5"}),
     Check("torch_act/include/torch_act/nn.h", "expected 'num_parameters' >= 1",
           r"torch_act::nn::PReLU: expected 'num_parameters' >= 1, but got 0",
+          elsewhere="tests/cpp/test_api.cpp (bad_input_errors): a C++ module option, no Python path reaches it"),
+    Check("torch_act/include/torch_act/nn.h", "must be greater than min_val",
+          r"torch_act::nn::Hardtanh: max_val \(1\) must be greater than min_val \(2\)",
           elsewhere="tests/cpp/test_api.cpp (bad_input_errors): a C++ module option, no Python path reaches it"),
     Check("csrc/vmap/batch_rules.h", "a batch rule ran with no batched argument", "",
           elsewhere="an internal invariant (TORCH_INTERNAL_ASSERT): functorch calls a batch rule only with "

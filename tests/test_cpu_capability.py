@@ -62,7 +62,7 @@ x = torch.randn(3, 5000, dtype=torch.float64).float().requires_grad_()
 w = torch.rand(5000) - 0.3
 outs = []
 for name, e in torch_act.ACTIVATIONS.items():
-    y = e.function(x, w) if e.parameter else e.function(x)
+    y = e.function(x, w) if e.parameter else e.function(x, **e.required_kwargs)
     g, = torch.autograd.grad(y, x, torch.ones_like(y))
     outs += [y.detach(), g]
 torch.save(outs, {path!r})

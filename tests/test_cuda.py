@@ -50,8 +50,8 @@ def test_inplace_on_unaligned_views(name, offset):
     entry = ACTIVATIONS[name]
     base = torch.randn(3000 + offset, device="cuda") * 3
     ours, theirs = base.clone(), base.clone()
-    entry.function(ours[offset:], inplace=True)  # dense, but 4 bytes off a 16-byte boundary
-    entry.torch_function(theirs[offset:], inplace=True)
+    entry.function(ours[offset:], inplace=True, **entry.required_kwargs)  # dense, but 4 bytes off a 16-byte boundary
+    entry.torch_function(theirs[offset:], inplace=True, **entry.required_kwargs)
     exact = {"rtol": 0, "atol": 0} if name in EXACT else {}
     torch.testing.assert_close(ours, theirs, **exact)
 
@@ -95,14 +95,14 @@ def test_second_device_while_first_is_current():
     with torch.cuda.device(0):
         for name, entry in ACTIVATIONS.items():
             args = (x, torch.rand(5, device="cuda:1")) if entry.parameter else (x,)
-            torch.testing.assert_close(entry.function(*args).cpu(), entry.torch_function(*[a.cpu() for a in args]))
+            torch.testing.assert_close(entry.function(*args, **entry.required_kwargs).cpu(), entry.torch_function(*[a.cpu() for a in args], **entry.required_kwargs))
 
 
 def test_cuda_graph_captures_a_training_step():
     torch.manual_seed(0)
     layers = []
     for name, entry in ACTIVATIONS.items():
-        layers += [nn.Linear(16, 16), entry.module(16) if entry.parameter else entry.module()]
+        layers += [nn.Linear(16, 16), entry.module(16) if entry.parameter else entry.module(**entry.required_kwargs)]
     model = nn.Sequential(*layers).cuda()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x, y = torch.randn(8, 16, device="cuda"), torch.randn(8, 16, device="cuda")
@@ -141,7 +141,7 @@ def test_saved_bytes_equal_the_cpu_table(name):
         x = torch.randn(64, 32, device=device, requires_grad=True)
         args = (x, torch.rand(32, device=device, requires_grad=True)) if entry.parameter else (x,)
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            entry.function(*args)
+            entry.function(*args, **entry.required_kwargs)
         return sorted(sizes)
 
     assert saved_bytes("cuda") == saved_bytes("cpu")
@@ -169,13 +169,13 @@ def test_memory_kept_for_backward_on_the_allocator(name):
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        entry.function(*args)
+        entry.function(*args, **entry.required_kwargs)
     expected = sum(-(-b // 512) * 512 for b in new_bytes)
 
     args = inputs("cuda")
     torch.cuda.synchronize()
     before = torch.cuda.memory_allocated()
-    y = entry.function(*args)
+    y = entry.function(*args, **entry.required_kwargs)
     node = y.grad_fn
     del y
     kept = torch.cuda.memory_allocated() - before
@@ -238,7 +238,7 @@ def test_errors_on_cuda_name_the_argument_and_leave_input_alone(name):
     x = torch.tensor([1, -2, 3], device="cuda")
     args = (x, torch.rand(1, device="cuda")) if entry.parameter else (x,)
     with pytest.raises(RuntimeError, match="expected 'input' to be a floating-point tensor"):
-        entry.function(*args)
+        entry.function(*args, **entry.required_kwargs)
     assert torch.equal(x.cpu(), torch.tensor([1, -2, 3]))
     if entry.parameter:
         with pytest.raises(RuntimeError, match="'weight'"):

@@ -11,7 +11,7 @@ NON_FLOAT = [torch.tensor([1, -2, 3]), torch.tensor([True, False]), torch.tensor
 def call(entry, x, **kwargs):
     if entry.parameter:
         return entry.function(x, torch.tensor([0.25]), **kwargs)
-    return entry.function(x, **kwargs)
+    return entry.function(x, **entry.required_kwargs, **kwargs)
 
 
 @pytest.mark.parametrize("x", NON_FLOAT, ids=lambda t: str(t.dtype))
@@ -100,11 +100,11 @@ def test_inplace_on_memory_overlapping_itself_is_refused_before_any_write(name, 
     before = x._base.clone()
     message = rf"torch_act\.{name}_: expected 'input' to have one memory location per element"
     with pytest.raises(RuntimeError, match=message):
-        entry.function(x, inplace=True)
+        entry.function(x, inplace=True, **entry.required_kwargs)
     ops = torch.ops.torch_act
     if entry.keeps == "mask":
         with pytest.raises(RuntimeError, match=rf"torch_act\.{name}_forward_: expected 'input' to have one"):
-            getattr(ops, name + "_forward_")(x)
+            getattr(ops, name + "_forward_")(x, **entry.required_kwargs)
     if device == "cpu":
         assert torch.equal(x._base, before)
 
@@ -126,17 +126,17 @@ def test_read_only_inputs_stay_copy_on_write():
     for name, entry in ACTIVATIONS.items():
         cow = torch._lazy_clone(source)
         args = [cow, torch._lazy_clone(torch.rand(6))] if entry.parameter else [cow]
-        entry.function(*args)
+        entry.function(*args, **entry.required_kwargs)
         grad = torch._lazy_clone(torch.randn(4, 6))
         if entry.parameter:
             ops.prelu_backward(grad, *args)
         elif entry.keeps == "mask":
-            _, mask = getattr(ops, name + "_forward")(cow)
+            _, mask = getattr(ops, name + "_forward")(cow, **entry.required_kwargs)
             mask = torch._lazy_clone(mask)
-            getattr(ops, name + "_backward")(grad, mask, [0, 1])
+            getattr(ops, name + "_backward")(grad, mask, [0, 1], **entry.required_kwargs)
             assert torch._C._is_cow_tensor(mask), name
         else:
-            getattr(ops, name + "_backward")(grad, cow)
+            getattr(ops, name + "_backward")(grad, cow, **entry.required_kwargs)
         for t in args + [grad]:
             assert torch._C._is_cow_tensor(t), name
 

@@ -11,10 +11,14 @@ from torch import nn
 from torch.autograd import gradcheck, gradgradcheck
 from torch.func import functional_call, grad, hessian, jacfwd, jacrev, jvp, stack_module_state, vjp, vmap
 
+from torch.utils._pytree import tree_map
+
 import torch_act
+
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, INCOMING_AT_NAN, all_variants, variant_id
+from helpers import (EXACT, FLOAT64_DERIVATIVE_OFF, INCOMING_AT_NAN, TORCH_WITHOUT_SECOND_DERIVATIVE, all_variants,
+                     variant_id)
 
 VARIANTS = all_variants()
 IDS = [variant_id(n, kw) for n, kw in VARIANTS]
@@ -83,7 +87,11 @@ def assert_matches(name, actual, expected, x=None):
         # tangent there (test_parity.py::test_gradient_at_nan_is_grad_output
         # checks it, for jvp too): here those positions are not compared.
         expected = torch.where(torch.isnan(x), actual, expected)
-    if name in EXACT:
+    if name in FLOAT64_DERIVATIVE_OFF and actual.dtype == torch.float64:
+        # torch.nn's float64 derivative is 3e-8 off (helpers.FLOAT64_DERIVATIVE_OFF); test_parity
+        # holds torch_act's to the analytic value bit for bit, here the default float64 tolerance.
+        torch.testing.assert_close(actual, expected, equal_nan=True)
+    elif name in EXACT:
         torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True)
     else:
         torch.testing.assert_close(actual, expected, equal_nan=True)
@@ -205,9 +213,9 @@ def test_jacobians_equal_torch(name, kwargs, per_channel, transform):
     primals = small_primals(name, per_channel)
     make = {"jacrev": jacrev, "jacfwd": jacfwd}[transform]
     argnums = tuple(range(len(primals)))
+    exact = name in EXACT and name not in FLOAT64_DERIVATIVE_OFF  # (float64 primals: see assert_matches)
     for a, b in zip(make(ours, argnums)(*primals), make(theirs, argnums)(*primals)):
-        torch.testing.assert_close(a, b, rtol=0 if name in EXACT else None,
-                                   atol=0 if name in EXACT else None)
+        torch.testing.assert_close(a, b, rtol=0 if exact else None, atol=0 if exact else None)
 
 
 @pytest.mark.parametrize("name,kwargs,per_channel", CASES)
@@ -215,13 +223,18 @@ def test_hessian_and_grad_of_grad_equal_torch(name, kwargs, per_channel):
     ours, theirs = functions(name, kwargs)
     primals = small_primals(name, per_channel)
     argnums = tuple(range(len(primals)))
-    hess, ref_hess = hessian(summed(ours), argnums)(*primals), hessian(summed(theirs), argnums)(*primals)
-    torch.testing.assert_close(hess, ref_hess)
+    hess = hessian(summed(ours), argnums)(*primals)
 
     def grad_of_grad(fn):
         inner = grad(summed(fn), argnums)
         return grad(lambda *a: sum((g * g).sum() for g in inner(*a)), argnums)(*primals)
 
+    if name in TORCH_WITHOUT_SECOND_DERIVATIVE:
+        # Piecewise linear: the second derivative is 0 wherever it exists (torch has none).
+        torch.testing.assert_close(hess, tree_map(torch.zeros_like, hess))
+        torch.testing.assert_close(grad_of_grad(ours), tuple(torch.zeros_like(p) for p in primals))
+        return
+    torch.testing.assert_close(hess, hessian(summed(theirs), argnums)(*primals))
     torch.testing.assert_close(grad_of_grad(ours), grad_of_grad(theirs))
 
 
@@ -420,7 +433,7 @@ def test_compiled_vmap_of_grad_equals_eager(name):
     w = torch.rand(3, dtype=torch.float64) - 0.3 if entry.parameter else None
 
     def f(s):
-        return (entry.function(s, w) if w is not None else entry.function(s)).sum()
+        return (entry.function(s, w) if w is not None else entry.function(s, **entry.required_kwargs)).sum()
 
     per_sample = vmap(grad(f))
     compiled = torch.compile(per_sample, fullgraph=True, backend="aot_eager")

@@ -89,10 +89,11 @@ def test_masked_activations_allow_changing_their_output(name):
     afterwards still gives the right gradient."""
     fn = ACTIVATIONS[name].function
     x = torch.randn(50, requires_grad=True)
-    y = fn(x)
+    kwargs = ACTIVATIONS[name].required_kwargs
+    y = fn(x, **kwargs)
     y.mul_(3)
     (grad,) = torch.autograd.grad(y.sum(), x)
-    (ref,) = torch.autograd.grad((ACTIVATIONS[name].torch_function(x) * 3).sum(), x)
+    (ref,) = torch.autograd.grad((ACTIVATIONS[name].torch_function(x, **kwargs) * 3).sum(), x)
     torch.testing.assert_close(grad, ref)
 
 

@@ -28,7 +28,7 @@ def every_activation_model(width=16):
     torch.manual_seed(0)
     layers = [nn.Linear(8, width)]
     for name, entry in ACTIVATIONS.items():
-        layers += [make_module(name, {}, width), nn.Linear(width, width)]
+        layers += [make_module(name, ACTIVATIONS[name].required_kwargs, width), nn.Linear(width, width)]
         if entry.has_inplace:
             kwargs = {**entry.variants[min(1, len(entry.variants) - 1)], "inplace": True}
             layers += [make_module(name, kwargs, width), nn.Linear(width, width)]

@@ -16,8 +16,14 @@ from torch_act import ACTIVATIONS
 from helpers import EXACT, FLOAT_DTYPES, assert_same, output_grad_atol
 
 
+# torch.nn modules PyTorch's module_db has no ModuleInfo for (torch 2.13).
+WITHOUT_MODULE_INFO = {"Hardsigmoid"}
+
+
 def module_info_for(entry):
     matches = [m for m in module_db if m.module_cls is entry.torch_module]
+    if not matches and entry.torch_module.__name__ in WITHOUT_MODULE_INFO:
+        return None
     assert len(matches) == 1, f"no unique ModuleInfo for {entry.torch_module}"
     return matches[0]
 
@@ -25,6 +31,8 @@ def module_info_for(entry):
 def cases():
     for name, entry in ACTIVATIONS.items():
         info = module_info_for(entry)
+        if info is None:
+            continue
         for dtype in FLOAT_DTYPES:
             if dtype in info.dtypes:
                 yield pytest.param(name, dtype, id=f"{name}-{dtype}")
@@ -69,7 +77,7 @@ def test_module_inputs(name, dtype):
             assert_same(g, r, exact=False)
 
 
-@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("name", [n for n, e in ACTIVATIONS.items() if module_info_for(e) is not None])
 def test_module_state_and_moves(name):
     dtype = torch.float32
     for module_input in module_inputs(name, dtype):

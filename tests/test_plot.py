@@ -19,7 +19,7 @@ def test_curves_are_the_functions_and_their_derivatives():
         if entry.parameter:
             ref = entry.torch_function(xs, torch.tensor([0.3], dtype=x.dtype))
         else:
-            ref = entry.torch_function(xs, **settings.get(name, {}))
+            ref = entry.torch_function(xs, **{**entry.required_kwargs, **settings.get(name, {})})
         (ref_dy,) = torch.autograd.grad(ref.sum(), xs)
         torch.testing.assert_close(y, ref.detach())
         torch.testing.assert_close(dy, ref_dy)

@@ -13,7 +13,7 @@ def make_model(act):
 
 
 def make_act(entry, torch_side, **kwargs):
-    return (entry.torch_module if torch_side else entry.module)(**kwargs)
+    return (entry.torch_module if torch_side else entry.module)(**{**entry.required_kwargs, **kwargs})
 
 
 def parameter_of(act):

@@ -25,10 +25,20 @@ def _op_names() -> FrozenSet[str]:
     return frozenset(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("torch_act::"))
 
 
+# The default of an argument that has none (Threshold's threshold and value).
+REQUIRED = object()
+
+
 def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
-    """(name, Python type, default) of each argument of op `name` after the input."""
+    """(name, Python type, default or REQUIRED) of each argument of op `name` after the input."""
     schema = getattr(torch.ops.torch_act, name).default._schema
-    return [(a.name, _PY_TYPES[str(a.type)], a.default_value) for a in schema.arguments[1:]]
+    return [(a.name, _PY_TYPES[str(a.type)], a.default_value if a.has_default_value() else REQUIRED)
+            for a in schema.arguments[1:]]
+
+
+def _parameters(params) -> str:
+    """", name: type = default" for each, without "= default" where it is REQUIRED."""
+    return "".join(f", {n}: {t}" + ("" if d is REQUIRED else f" = {d!r}") for n, t, d in params)
 
 
 def _run(source: str, filename: str, namespace: Dict[str, object]) -> None:
@@ -48,7 +58,7 @@ def make_function(decl, namespace: Dict[str, object]):
         signature, args, body = "input: Tensor, weight: Tensor", "input, weight", None
     else:
         params = hyper_parameters(decl.name)
-        signature = "".join(f", {n}: {t} = {d!r}" for n, t, d in params)
+        signature = _parameters(params)
         args = "input" + "".join(f", {n}" for n, _, _ in params)
         body = None
         if op_exists(decl.name + "_"):
@@ -70,7 +80,7 @@ def make_module(decl, namespace: Dict[str, object]):
     inplace = op_exists(decl.name + "_")
     settings = params + ([("inplace", "bool", False)] if inplace else [])
     names = [n for n, _, _ in settings]
-    init_args = "".join(f", {n}: {t} = {d!r}" for n, t, d in settings)
+    init_args = _parameters(settings)
     call_args = "input" + "".join(f", self.{n}" for n in names)
     doc = f"Drop-in for ``torch.nn.{decl.module}``. {decl.doc.splitlines()[0]}"
     lines = [f"class {decl.module}(nn.Module):",
@@ -82,16 +92,20 @@ def make_module(decl, namespace: Dict[str, object]):
     lines += [f"        self.{n} = {n}" for n in names]
     lines += ["", "    def forward(self, input: Tensor) -> Tensor:", f"        return F.{decl.name}({call_args})",
               "", "    def extra_repr(self) -> str:",
-              f"        return _extra_repr(self, {tuple(n for n, _, _ in params)!r}, {inplace!r})", ""]
+              f"        return _extra_repr(self, {tuple(n for n, _, _ in params)!r}, {inplace!r}, {decl.repr_style!r})",
+              ""]
     _run("\n".join(lines), f"<torch_act generated: modules.{decl.module}>", namespace)
     cls = namespace[decl.module]
     cls.__module__ = namespace["__name__"]
     return cls
 
 
-def extra_repr(module, params: Tuple[str, ...], has_inplace: bool) -> str:
-    """torch.nn's repr: hyper-parameters as name=value, then inplace=True when set."""
-    parts = [f"{n}={getattr(module, n)!r}" for n in params]
+def extra_repr(module, params: Tuple[str, ...], has_inplace: bool, style: str = "named") -> str:
+    """torch.nn's repr: hyper-parameters as name=value, then inplace=True when
+    set; bare values (style "bare", the shrinks'), or nothing ("none")."""
+    if style == "none":
+        return ""
+    parts = [(f"{n}=" if style == "named" else "") + repr(getattr(module, n)) for n in params]
     if has_inplace and module.inplace:
         parts.append("inplace=True")
     return ", ".join(parts)

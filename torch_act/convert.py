@@ -65,7 +65,8 @@ def functional_activation_calls(model: nn.Module) -> dict:
 def convert(model: nn.Module, inplace: bool = False,
             return_counts: bool = False) -> Union[nn.Module, Tuple[nn.Module, Counter]]:
     """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
-    ReLU, ReLU6, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU) replaced by its
+    ReLU, ReLU6, Hardtanh, Threshold, Hardshrink, Softshrink, Hardsigmoid,
+    LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU) replaced by its
     torch_act twin, with the same settings and weights
     (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
 

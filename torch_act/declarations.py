@@ -32,6 +32,9 @@ class Declaration:
     exact: bool = False
     # Bounded on both sides (sigmoid-like): such units saturate rather than die.
     saturating: bool = False
+    # How torch.nn's repr shows the settings: "named" ("alpha=1.0, inplace=True"),
+    # "bare" (the shrinks': "0.5"), "none" (Hardsigmoid's: nothing, inplace included).
+    repr_style: str = "named"
     # Constructor arguments of a hand-written module (the weighted family's).
     module_settings: Optional[Tuple[str, ...]] = None
     # The exact math of a smooth activation, for the accuracy measurement
@@ -93,6 +96,46 @@ DECLARATIONS = (
         "Backward keeps a 1-bit-per-element mask (0 < x < 6), not the input, so the result\n"
         "may be modified in place afterwards.",
         TF.relu6, nn.ReLU6, naive=lambda x: torch.clamp(x, 0.0, 6.0), exact=True),
+    Declaration(
+        "hardtanh", "Hardtanh", "Hardtanh",
+        "Hardtanh(x) = min(max(x, min_val), max_val), elementwise (torch's clamp: NaN and -0\n"
+        "kept); min_val > max_val is refused, as torch.nn.functional.hardtanh does.\n\n"
+        "Backward keeps a 1-bit-per-element mask (min_val < x < max_val), not the input.",
+        TF.hardtanh, nn.Hardtanh,
+        naive=lambda x, min_val=-1.0, max_val=1.0: torch.clamp(x, min_val, max_val),
+        variants=({}, {"min_val": -2.5, "max_val": 0.1}, {"min_val": 0.0, "max_val": 6.0}), exact=True),
+    Declaration(
+        "threshold", "Threshold", "Threshold",
+        "Threshold(x) = x if x > threshold else value, elementwise; both arguments required,\n"
+        "as in torch.nn.\n\n"
+        "Backward keeps a 1-bit-per-element mask (not x <= threshold), not the input.",
+        TF.threshold, nn.Threshold,
+        naive=lambda x, threshold, value: torch.where(x > threshold, x, value),
+        variants=({"threshold": 1.0, "value": 0.0}, {"threshold": 0.1, "value": 20.0},
+                  {"threshold": -1.0, "value": -2.5}), exact=True),
+    Declaration(
+        "hardshrink", "Hardshrink", "Hardshrink",
+        "Hardshrink(x) = x if |x| > lambd else 0, elementwise.\n\n"
+        "Backward keeps a 1-bit-per-element mask (x outside [-lambd, lambd]), not the input.",
+        TF.hardshrink, nn.Hardshrink,
+        naive=lambda x, lambd=0.5: torch.where(x.abs() > lambd, x, 0.0),
+        variants=({}, {"lambd": 2.0}, {"lambd": 0.0}), exact=True, repr_style="bare"),
+    Declaration(
+        "softshrink", "Softshrink", "Softshrink",
+        "Softshrink(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0.\n\n"
+        "lambd must lie in [0, the dtype's largest value], as torch.nn checks. Backward keeps\n"
+        "a 1-bit-per-element mask (x outside [-lambd, lambd]), not the input.",
+        TF.softshrink, nn.Softshrink,
+        naive=lambda x, lambd=0.5: torch.where(x > lambd, x - lambd, torch.where(x < -lambd, x + lambd, 0.0)),
+        variants=({}, {"lambd": 2.0}, {"lambd": 0.0}), exact=True, repr_style="bare"),
+    Declaration(
+        "hardsigmoid", "Hardsigmoid", "Hardsigmoid",
+        "Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6, elementwise.\n\n"
+        "Backward keeps a 1-bit-per-element mask (-3 < x < 3, where the derivative is 1/6).\n"
+        "In float64 the gradient is grad / 6 to the last bit; torch.nn's multiplies by 1/6\n"
+        "rounded to float32 (3e-8 off).",
+        TF.hardsigmoid, nn.Hardsigmoid, naive=lambda x: torch.clamp(x + 3, 0.0, 6.0) / 6,
+        exact=True, saturating=True, repr_style="none"),
     Declaration(
         "leaky_relu", "LeakyReLU", "Leaky ReLU",
         "LeakyReLU(x) = x if x > 0 else negative_slope * x.\n\n"

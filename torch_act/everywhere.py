@@ -14,9 +14,11 @@ with the same arguments::
     torch_act.enable()           # the same for the rest of the program
     torch_act.disable()
 
-Reached: ``torch.nn.functional.relu/relu_/relu6/leaky_relu/leaky_relu_/prelu/elu/
-elu_/gelu/silu``, ``torch.relu/relu_/prelu/sigmoid/tanh`` and the Tensor
-methods ``relu/relu_/prelu/sigmoid/tanh``, for every activation in the
+Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
+threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/prelu/elu/
+elu_/gelu/silu``, ``torch.relu/relu_/threshold/threshold_/hardshrink/prelu/
+sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
+tanh``, for every activation in the
 registry. A call torch_act cannot take (a dtype, device or layout it has no
 kernel for, ``out=``, an argument it would refuse) goes to torch unchanged,
 so torch's own result or error comes back. ``sigmoid_``/``tanh_`` stay
@@ -42,6 +44,11 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
     table = {
         "relu": ([F.relu, torch.relu, T.relu], [F.relu_, torch.relu_, T.relu_]),
         "relu6": ([F.relu6], []),
+        "hardtanh": ([F.hardtanh], [F.hardtanh_]),
+        "threshold": ([F.threshold, torch.threshold], [F.threshold_, torch.threshold_]),
+        "hardshrink": ([F.hardshrink, torch.hardshrink, T.hardshrink], []),
+        "softshrink": ([F.softshrink], []),
+        "hardsigmoid": ([F.hardsigmoid], []),
         "leaky_relu": ([F.leaky_relu], [F.leaky_relu_]),
         "prelu": ([F.prelu, torch.prelu, T.prelu], []),
         "elu": ([F.elu], [F.elu_]),
@@ -94,6 +101,8 @@ def _fits(name: str, bound: inspect.BoundArguments) -> bool:
                 and w.dim() <= 1 and w.numel() in (1, channels))
     if name == "gelu":
         return bound.arguments["approximate"] in ("none", "tanh")
+    if name == "hardtanh":  # torch.nn.functional raises its own ValueError then
+        return bound.arguments["min_val"] <= bound.arguments["max_val"]
     return True
 
 

@@ -22,7 +22,7 @@ def curves(x: torch.Tensor, prelu_alpha: float = 0.25,
     settings = DEFAULT_SETTINGS if settings is None else settings
     out = {}
     for name, entry in ACTIVATIONS.items():
-        kwargs = dict(settings.get(name, {}))
+        kwargs = {**entry.required_kwargs, **settings.get(name, {})}
         xs = x.detach().clone().requires_grad_(True)
         if entry.parameter:
             y = entry.function(xs, torch.tensor([prelu_alpha], dtype=x.dtype), **kwargs)

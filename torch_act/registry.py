@@ -11,7 +11,7 @@ from torch import nn
 
 from . import functional as F
 from . import modules as M
-from ._codegen import hyper_parameters, op_exists
+from ._codegen import REQUIRED, hyper_parameters, op_exists
 from .declarations import DECLARATIONS, Declaration
 
 
@@ -41,6 +41,9 @@ class Activation:
     # The constructor arguments torch.nn's module stores as attributes of the
     # same name (ours take the same ones): what `convert` copies across.
     settings: Tuple[str, ...]
+    # The arguments torch.nn requires (Threshold's threshold and value), as in
+    # the first variant; {} for the rest. Plots, tests and the demo call with them.
+    required_kwargs: Dict[str, Any]
     # The exact math of a smooth activation and its derivative from the output
     # (see Declaration; None for the exact ones).
     exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
@@ -79,6 +82,8 @@ def _entry(d: Declaration) -> Activation:
         torch_function=d.torch_function, torch_module=d.torch_module, naive=d.naive, variants=d.variants,
         has_inplace=has_inplace, parameter="weight" if weighted else "", keeps=_keeps(d), exact=d.exact,
         saturating=d.saturating, settings=settings, exact_math=d.exact_math,
+        required_kwargs={} if weighted else {n: d.variants[0][n] for n, _, default in hyper_parameters(d.name)
+                                             if default is REQUIRED},
         derivative_from_output=d.derivative_from_output)
 
 

@@ -16,38 +16,32 @@ struct Kernels {
   static constexpr std::string_view name = Act::name;
 
   static Tensor forward(const Tensor& input, A... a) {
-    checked_params<Act>({name}, a...);
-    check_floating(input, {name}, "input");
+    checked_params<Act>({name}, input, "input", a...);
     return empty_output_like(input);
   }
   static void forward_(const Tensor& input, A... a) {
-    checked_params<Act>({name, "_"}, a...);
-    check_floating(input, {name, "_"}, "input");
+    checked_params<Act>({name, "_"}, input, "input", a...);
     check_no_self_overlap(input, {name, "_"});
   }
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
-    checked_params<Act>({name, "_forward"}, a...);
-    check_floating(input, {name, "_forward"}, "input");
+    checked_params<Act>({name, "_forward"}, input, "input", a...);
     return {empty_output_like(input), empty_mask_for(input)};
   }
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
-    checked_params<Act>({name, "_forward_"}, a...);
-    check_floating(input, {name, "_forward_"}, "input");
+    checked_params<Act>({name, "_forward_"}, input, "input", a...);
     check_no_self_overlap(input, {name, "_forward_"});
     return empty_mask_for(input);
   }
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
     const OpName op{name, "_backward"};
-    checked_params<Act>(op, a...);
-    check_floating(grad_output, op, "grad_output");
+    checked_params<Act>(op, grad_output, "grad_output", a...);
     check_mask(mask, grad_output, op);
     check_dim_order(dim_order, grad_output.dim(), op);
     return empty_in_dim_order(grad_output, dim_order);
   }
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
     const OpName op{name, "_backward"};
-    checked_params<Act>(op, a...);
-    check_floating(saved, op, ops::saved_arg<Act>());
+    checked_params<Act>(op, saved, ops::saved_arg<Act>(), a...);
     check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
     return empty_output_like(saved);
   }

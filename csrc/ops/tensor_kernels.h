@@ -35,8 +35,7 @@ struct TensorKernels {
 
   static Tensor forward(const Tensor& input, A... a) {
     const Guard guard{input};
-    const P p = checked_params<Act>({name}, a...);
-    check_floating(input, {name}, "input");
+    const P p = checked_params<Act>({name}, input, "input", a...);
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
     table().forward(p, x.scalar_type(), x.const_data_ptr(), y.data_ptr(), x.numel());
@@ -45,8 +44,7 @@ struct TensorKernels {
 
   // The checks of an in-place op, before any write; its hyper-parameters.
   static P checked_in_place(const Tensor& input, OpName op, A... a) {
-    const P p = checked_params<Act>(op, a...);
-    check_floating(input, op, "input");
+    const P p = checked_params<Act>(op, input, "input", a...);
     check_no_self_overlap(input, op);
     return p;
   }
@@ -62,8 +60,7 @@ struct TensorKernels {
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
     const Guard guard{input};
     const OpName op{name, "_forward"};
-    const P p = checked_params<Act>(op, a...);
-    check_floating(input, op, "input");
+    const P p = checked_params<Act>(op, input, "input", a...);
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
     Tensor mask = empty_mask_for(x);
@@ -85,8 +82,7 @@ struct TensorKernels {
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
     const Guard guard{grad_output};
     const OpName op{name, "_backward"};
-    const P p = checked_params<Act>(op, a...);
-    check_floating(grad_output, op, "grad_output");
+    const P p = checked_params<Act>(op, grad_output, "grad_output", a...);
     check_mask(mask, grad_output, op);
     check_dim_order(dim_order, grad_output.dim(), op);
     Tensor grad_input = empty_in_dim_order(grad_output, dim_order);
@@ -101,8 +97,7 @@ struct TensorKernels {
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
     const Guard guard{grad_output};
     const OpName op{name, "_backward"};
-    const P p = checked_params<Act>(op, a...);
-    check_floating(saved, op, ops::saved_arg<Act>());
+    const P p = checked_params<Act>(op, saved, ops::saved_arg<Act>(), a...);
     check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
     Tensor s = dense(saved);
     Tensor g = in_layout_of(grad_output, s);

@@ -124,6 +124,16 @@ void test_functions_match_torch() {
     compare([](auto& t) { return torch_act::gelu(t, "tanh"); }, [](auto& t) { return torch::gelu(t, "tanh"); },
             x, "gelu(tanh)" + d);
     compare([](auto& t) { return torch_act::silu(t); }, [](auto& t) { return torch::silu(t); }, x, "silu" + d);
+    compare([](auto& t) { return torch_act::hardtanh(t, -0.5, 2.0); },
+            [](auto& t) { return torch::hardtanh(t, -0.5, 2.0); }, x, "hardtanh(-0.5, 2)" + d);
+    compare([](auto& t) { return torch_act::threshold(t, 0.1, 20.0); },
+            [](auto& t) { return torch::threshold(t, 0.1, 20.0); }, x, "threshold(0.1, 20)" + d);
+    compare([](auto& t) { return torch_act::hardshrink(t); }, [](auto& t) { return torch::hardshrink(t); }, x,
+            "hardshrink" + d);
+    compare([](auto& t) { return torch_act::softshrink(t, 1.5); }, [](auto& t) { return torch::softshrink(t, 1.5); },
+            x, "softshrink(1.5)" + d);
+    compare([](auto& t) { return torch_act::hardsigmoid(t); }, [](auto& t) { return torch::hardsigmoid(t); }, x,
+            "hardsigmoid" + d);
 
     for (int64_t n : {1, 3}) {
       auto w1 = (torch::rand({n}) - 0.3).to(dtype).requires_grad_(true);
@@ -195,6 +205,12 @@ void test_bad_input_errors() {
     EXPECT(false, "an error mentioning " << fragment);
   };
   expect_error([] { torch_act::relu(torch::arange(4)); }, "expected 'input' to be a floating-point tensor");
+  expect_error([] { torch_act::nn::Hardtanh(torch_act::nn::HardtanhOptions().min_val(2)); },
+               "torch_act::nn::Hardtanh: max_val (1) must be greater than min_val (2)");
+  expect_error([] { torch_act::hardtanh(torch::ones({3}), 2.0, 1.0); },
+               "torch_act.hardtanh: min_val cannot be greater than max_val");
+  expect_error([] { torch_act::softshrink(torch::ones({3}), -0.5); },
+               "torch_act.softshrink: lambda must be in range [0, 3.40282e+38] for input dtype Float, but found -0.5");
   expect_error([] { torch_act::prelu(torch::randn({2, 3}), torch::rand({4})); },
                "expected 'weight' to hold 1 element or one per channel of 'input'");
   expect_error([] { torch_act::nn::PReLU(torch_act::nn::PReLUOptions().num_parameters(0)); },
@@ -223,6 +239,15 @@ void test_module_options_and_parameters() {
   EXPECT(printed(*torch_act::nn::ReLU()) == "torch_act::nn::ReLU()", printed(*torch_act::nn::ReLU()));
   EXPECT(printed(*torch_act::nn::ReLU(true)) == "torch_act::nn::ReLU(inplace=true)", "ReLU(true)");
   EXPECT(printed(*torch_act::nn::ReLU6(true)) == "torch_act::nn::ReLU6(inplace=true)", "ReLU6(true)");
+  EXPECT(printed(*torch_act::nn::Hardtanh(torch_act::nn::HardtanhOptions().min_val(-2).inplace(true))) ==
+             "torch_act::nn::Hardtanh(min_val=-2, max_val=1, inplace=true)",
+         "Hardtanh");
+  torch_act::nn::Threshold threshold(torch_act::nn::ThresholdOptions(0.5, -1.0));
+  EXPECT(printed(*threshold) == "torch_act::nn::Threshold(threshold=0.5, value=-1)", printed(*threshold));
+  EXPECT(torch::equal(threshold(torch::tensor({0.25, 0.75})), torch::tensor({-1.0, 0.75})), "Threshold");
+  EXPECT(printed(*torch_act::nn::Hardshrink()) == "torch_act::nn::Hardshrink(0.5)", "Hardshrink");
+  EXPECT(printed(*torch_act::nn::Softshrink(1.5)) == "torch_act::nn::Softshrink(1.5)", "Softshrink");
+  EXPECT(printed(*torch_act::nn::Hardsigmoid(true)) == "torch_act::nn::Hardsigmoid(inplace=true)", "Hardsigmoid");
   EXPECT(torch::equal(torch_act::nn::ReLU6()(torch::tensor({-1.0, 0.5, 7.0})), torch::tensor({0.0, 0.5, 6.0})),
          "ReLU6 clamps to [0, 6]");
   EXPECT(printed(*torch_act::nn::ELU(torch_act::nn::ELUOptions().alpha(0.5))) == "torch_act::nn::ELU(alpha=0.5)", "ELU");

@@ -7,8 +7,10 @@
 //   name     the op and function name (torch.nn.functional's)
 //   Struct   the math struct in csrc/activations.h (and the node name)
 //   inplace  INPLACE (also name_(input, ...)) or OUT_OF_PLACE
-//   PARAMS   NO_PARAMS, or PARAM(C++ type, name, default): torch.nn's name
-//            and default of the hyper-parameter
+//   PARAMS   NO_PARAMS; PARAM(C++ type, name, default): torch.nn's name
+//            and default of the hyper-parameter; PARAM2(type, name, default,
+//            type, name, default) for two; REQUIRED2(type, name, type, name)
+//            for two without defaults (Threshold's, as torch.nn's)
 // Each line gives, for users,
 //   at::Tensor torch_act::name(const at::Tensor& input, type param = default);
 //   at::Tensor& torch_act::name_(at::Tensor& input, type param = default);  // INPLACE
@@ -20,6 +22,11 @@
 #define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                   \
   X(relu, ReLU, INPLACE, NO_PARAMS)                           \
   X(relu6, ReLU6, INPLACE, NO_PARAMS)                         \
+  X(hardtanh, Hardtanh, INPLACE, PARAM2(double, min_val, -1.0, double, max_val, 1.0)) \
+  X(threshold, Threshold, INPLACE, REQUIRED2(double, threshold, double, value)) \
+  X(hardshrink, Hardshrink, OUT_OF_PLACE, PARAM(double, lambd, 0.5)) \
+  X(softshrink, Softshrink, OUT_OF_PLACE, PARAM(double, lambd, 0.5)) \
+  X(hardsigmoid, Hardsigmoid, INPLACE, NO_PARAMS)             \
   X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
   X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
@@ -31,16 +38,19 @@
 
 // --- the forms a PARAMS entry expands to ------------------------------------
 // TORCH_ACT_PARAMS(FORM, PARAMS) pastes FORM onto the entry's first token, so
-// each form is one macro per kind of entry (an activation with two
-// hyper-parameters would add a PARAM2 beside PARAM to each form). The forms
-// used inside the library only are in csrc/declarations.h.
+// each form is one macro per kind of entry. The forms used inside the
+// library only are in csrc/declarations.h.
 #define TORCH_ACT_PARAMS(form, params) TORCH_ACT_##form##_##params
 // ", type name = default": parameters of a declaration.
 #define TORCH_ACT_DECL_NO_PARAMS
 #define TORCH_ACT_DECL_PARAM(type, name, value) , type name = value
+#define TORCH_ACT_DECL_PARAM2(t1, n1, v1, t2, n2, v2) , t1 n1 = v1, t2 n2 = v2
+#define TORCH_ACT_DECL_REQUIRED2(t1, n1, t2, n2) , t1 n1, t2 n2
 // ", name": arguments of a call.
 #define TORCH_ACT_ARGS_NO_PARAMS
 #define TORCH_ACT_ARGS_PARAM(type, name, value) , name
+#define TORCH_ACT_ARGS_PARAM2(t1, n1, v1, t2, n2, v2) , n1, n2
+#define TORCH_ACT_ARGS_REQUIRED2(t1, n1, t2, n2) , n1, n2
 
 // TORCH_ACT_IF(inplace, code...): the code where inplace is INPLACE.
 #define TORCH_ACT_IF(inplace, ...) TORCH_ACT_IF_##inplace(__VA_ARGS__)

@@ -59,6 +59,115 @@ class ReLU6Impl : public torch::nn::Cloneable<ReLU6Impl> {
 };
 TORCH_MODULE(ReLU6);
 
+struct HardtanhOptions {
+  HardtanhOptions() {}
+  TORCH_ARG(double, min_val) = -1.0;
+  TORCH_ARG(double, max_val) = 1.0;
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class HardtanhImpl : public torch::nn::Cloneable<HardtanhImpl> {
+ public:
+  explicit HardtanhImpl(const HardtanhOptions& options_ = {}) : options(options_) { reset(); }
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::hardtanh_(input, options.min_val(), options.max_val())
+                             : torch_act::hardtanh(input, options.min_val(), options.max_val());
+  }
+  // As torch::nn::Hardtanh: the bounds are checked when the module is made.
+  void reset() override {
+    TORCH_CHECK(options.max_val() > options.min_val(), "torch_act::nn::Hardtanh: max_val (", options.max_val(),
+                ") must be greater than min_val (", options.min_val(), ")");
+  }
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::Hardtanh(min_val=" << options.min_val()
+           << ", max_val=" << options.max_val();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  HardtanhOptions options;
+};
+TORCH_MODULE(Hardtanh);
+
+// Both required, as torch::nn::ThresholdOptions.
+struct ThresholdOptions {
+  ThresholdOptions(double threshold, double value) : threshold_(threshold), value_(value) {}
+  TORCH_ARG(double, threshold);
+  TORCH_ARG(double, value);
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class ThresholdImpl : public torch::nn::Cloneable<ThresholdImpl> {
+ public:
+  explicit ThresholdImpl(const ThresholdOptions& options_) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::threshold_(input, options.threshold(), options.value())
+                             : torch_act::threshold(input, options.threshold(), options.value());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::Threshold(threshold=" << options.threshold()
+           << ", value=" << options.value();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  ThresholdOptions options;
+};
+TORCH_MODULE(Threshold);
+
+// The shrinks' option is `lambda`, as torch::nn's (`lambd` in Python).
+struct HardshrinkOptions {
+  /* implicit */ HardshrinkOptions(double lambda = 0.5) : lambda_(lambda) {}
+  TORCH_ARG(double, lambda);
+};
+
+class HardshrinkImpl : public torch::nn::Cloneable<HardshrinkImpl> {
+ public:
+  explicit HardshrinkImpl(const HardshrinkOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::hardshrink(input, options.lambda()); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::Hardshrink(" << options.lambda() << ")";
+  }
+  HardshrinkOptions options;
+};
+TORCH_MODULE(Hardshrink);
+
+struct SoftshrinkOptions {
+  /* implicit */ SoftshrinkOptions(double lambda = 0.5) : lambda_(lambda) {}
+  TORCH_ARG(double, lambda);
+};
+
+class SoftshrinkImpl : public torch::nn::Cloneable<SoftshrinkImpl> {
+ public:
+  explicit SoftshrinkImpl(const SoftshrinkOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::softshrink(input, options.lambda()); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::Softshrink(" << options.lambda() << ")";
+  }
+  SoftshrinkOptions options;
+};
+TORCH_MODULE(Softshrink);
+
+struct HardsigmoidOptions {
+  /* implicit */ HardsigmoidOptions(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class HardsigmoidImpl : public torch::nn::Cloneable<HardsigmoidImpl> {
+ public:
+  explicit HardsigmoidImpl(const HardsigmoidOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::hardsigmoid_(input) : torch_act::hardsigmoid(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::Hardsigmoid(" << (options.inplace() ? "inplace=true" : "") << ")";
+  }
+  HardsigmoidOptions options;
+};
+TORCH_MODULE(Hardsigmoid);
+
 struct LeakyReLUOptions {
   LeakyReLUOptions() {}
   TORCH_ARG(double, negative_slope) = 0.01;

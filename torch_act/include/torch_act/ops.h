@@ -33,7 +33,8 @@ c10::TypedOperatorHandle<Signature> find_op(const char* name) {
 
 #define TORCH_ACT_OP_CALLS(name, Struct, inplace, params)                                  \
   inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) {          \
-    static const auto op = find_op<decltype(name)>("torch_act::" #name);                   \
+    /* qualified: a parameter may share the op's name (threshold's) */                    \
+    static const auto op = find_op<decltype(::torch_act::ops::name)>("torch_act::" #name); \
     return op.call(input TORCH_ACT_PARAMS(ARGS, params));                                  \
   }                                                                                         \
   TORCH_ACT_IF(inplace, inline void name##_(const at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) { \
