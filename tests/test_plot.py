@@ -29,7 +29,11 @@ def test_plot_writes_figure(tmp_path):
     out = tmp_path / "act.png"
     fig = plot.plot_activations(str(out), prelu_alpha=0.2)
     assert out.stat().st_size > 10_000
-    assert len(fig.axes) == 2 and all(len(ax.lines) >= len(ACTIVATIONS) for ax in fig.axes)
+    rows = plot.grouped(list(ACTIVATIONS))
+    assert len(fig.axes) == 2 * len(rows)
+    # Every activation is drawn once as f and once as f' (plus the two axis lines per panel).
+    assert sum(len(ax.lines) - 2 for ax in fig.axes) == 2 * len(ACTIVATIONS)
+    assert max(len(members) for members in rows.values()) <= 7, "a panel too crowded to read"
 
 
 def test_cli(tmp_path, capsys):

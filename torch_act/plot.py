@@ -15,6 +15,23 @@ from .registry import ACTIVATIONS
 # torch.nn's default LeakyReLU slope (0.01) is invisible at this scale.
 DEFAULT_SETTINGS = {"leaky_relu": {"negative_slope": 0.1}}
 
+# One row of the figure per group, so that no panel holds more curves than
+# the eye can follow; an activation not named here lands in "others".
+GROUPS = {
+    "rectifiers": ("relu", "leaky_relu", "prelu", "relu6", "hardtanh", "threshold"),
+    "smooth rectifiers": ("elu", "selu", "celu", "gelu", "silu", "hardswish", "softplus"),
+    "squashing": ("sigmoid", "tanh", "hardsigmoid", "softsign", "logsigmoid"),
+    "shrinkage": ("hardshrink", "softshrink"),
+}
+
+
+def grouped(names) -> Dict[str, list]:
+    """GROUPS restricted to `names`, in order, plus "others" for the rest; empty groups dropped."""
+    placed = {n for members in GROUPS.values() for n in members}
+    rows = {group: [n for n in members if n in names] for group, members in GROUPS.items()}
+    rows["others"] = [n for n in names if n not in placed]
+    return {group: members for group, members in rows.items() if members}
+
 
 def curves(x: torch.Tensor, prelu_alpha: float = 0.25,
            settings: Optional[Dict[str, dict]] = None) -> Dict[str, Tuple[str, torch.Tensor, torch.Tensor]]:
@@ -38,7 +55,8 @@ def curves(x: torch.Tensor, prelu_alpha: float = 0.25,
 
 def plot_activations(out: Optional[str] = None, xmin: float = -10.0, xmax: float = 10.0,
                      prelu_alpha: float = 0.25, settings: Optional[Dict[str, dict]] = None):
-    """Draws the classic comparison figure: functions left, derivatives right.
+    """Draws the classic comparison figure, one row per group of activations
+    (GROUPS): functions left, derivatives right.
 
     Returns the matplotlib Figure; writes it to ``out`` (PNG, SVG, PDF...) when given.
     """
@@ -48,23 +66,26 @@ def plot_activations(out: Optional[str] = None, xmin: float = -10.0, xmax: float
     import matplotlib.pyplot as plt
 
     x = torch.linspace(xmin, xmax, 2001, dtype=torch.float64)
-    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    drawn = curves(x, prelu_alpha, settings)
+    rows = grouped(list(drawn))
+    fig, axes = plt.subplots(len(rows), 2, figsize=(12, 3.6 * len(rows)), constrained_layout=True, squeeze=False)
     # Several curves coincide for x > 0: widths and dashes keep each visible.
     styles = [dict(linewidth=4.0, alpha=0.5), dict(linewidth=2.0, linestyle="--"),
               dict(linewidth=2.0, linestyle="-."), dict(linewidth=2.0, linestyle=":"),
               dict(linewidth=1.8), dict(linewidth=1.8, linestyle="--"),
               dict(linewidth=2.5, linestyle=(0, (5, 1, 1, 1))), dict(linewidth=2.5, linestyle=(0, (1, 1)))]
-    for i, (label, y, dy) in enumerate(curves(x, prelu_alpha, settings).values()):
-        style = styles[i % len(styles)]
-        ax_f.plot(x, y, label=label, **style)
-        ax_d.plot(x, dy, label=label, **style)
-    ax_f.set(title="Activation f(x)", xlabel="x", ylabel="f(x)", ylim=(-2.5, 4))
-    ax_d.set(title="Derivative f'(x) (torch_act autograd)", xlabel="x", ylabel="f'(x)", ylim=(-0.4, 1.3))
-    for ax in (ax_f, ax_d):
-        ax.axhline(0, color="0.6", linewidth=0.8)
-        ax.axvline(0, color="0.6", linewidth=0.8)
-        ax.grid(alpha=0.3)
-    ax_f.legend(loc="upper left", fontsize=9)
+    for (group, names), (ax_f, ax_d) in zip(rows.items(), axes):
+        for i, name in enumerate(names):
+            label, y, dy = drawn[name]
+            ax_f.plot(x, y, label=label, **styles[i % len(styles)])
+            ax_d.plot(x, dy, label=label, **styles[i % len(styles)])
+        ax_f.set(title=f"{group}: f(x)", xlabel="x", ylabel="f(x)", ylim=(-2.5, 4))
+        ax_d.set(title=f"{group}: f'(x) (torch_act autograd)", xlabel="x", ylabel="f'(x)", ylim=(-0.4, 1.8))
+        for ax in (ax_f, ax_d):
+            ax.axhline(0, color="0.6", linewidth=0.8)
+            ax.axvline(0, color="0.6", linewidth=0.8)
+            ax.grid(alpha=0.3)
+        ax_f.legend(loc="upper left", fontsize=9)
     if out is not None:
         fig.savefig(out, dpi=120)
         plt.close(fig)
