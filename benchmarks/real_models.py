@@ -36,6 +36,9 @@ MODELS = {
     "squeezenet1_1": {},
     "googlenet": {"aux_logits": False, "init_weights": True},
     "mobilenet_v3_small": {},
+    "efficientnet_b0": {},
+    "convnext_tiny": {},
+    "vit_b_16": {},
 }
 # torch.nn's activation modules: those torch_act has no twin for stay torch's.
 TORCH_ACTIVATIONS = tuple(getattr(nn, n) for n in nn.modules.activation.__all__

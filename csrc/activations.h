@@ -246,6 +246,62 @@ struct ELU : params::elu {
   }
 };
 
+// SELU: scale * ELU(x, alpha) with torch's constants: y = x <= 0 ?
+// expm1(x) * (alpha scale) : x * scale, alpha scale rounded once as torch's
+// negcoef. Backward keeps the input, as torch.nn's: from the output, y + alpha
+// scale would round alpha scale to float in float32 and lose f' where y
+// saturates; from the input it is alpha scale exp(x), exact near underflow too.
+struct SELU : params::selu {
+  static constexpr Keeps keeps = Keeps::Input;
+  static constexpr double kAlpha = 1.6732632423543772848170429916717, kScale = 1.0507009873554804934193349852946;
+  static constexpr double kNegative = kAlpha * kScale;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
+    return x <= T(0) ? std::expm1(x) * T(kNegative) : x * T(kScale);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::select_nonpositive(x, math::expm1_nonpositive(x) * Vec<T>(T(kNegative)), x * Vec<T>(T(kScale)));
+  }
+  // NaN: grad * scale (NaN <= 0 is false), as torch.nn's scalar path.
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
+    return x <= T(0) ? grad * T(kNegative) * std::exp(x) : grad * T(kScale);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    const Vec<T> derivative = math::of_exp_minus_abs<T>(x, [](Vec<T> e) { return Vec<T>(T(kNegative)) * e; });
+    return math::select_nonpositive(x, grad * derivative, grad * Vec<T>(T(kScale)));
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    return (gg * g * kNegative * x.exp()).masked_fill((x < 0).logical_not(), 0);
+  }
+};
+
+// CELU: y = x <= 0 ? alpha * expm1(x / alpha) : x (torch: ELU with input
+// scale 1 / alpha; x / alpha here, rounded once). y <= 0 exactly where x <= 0
+// for either sign of alpha, so backward reads the output: grad * (y + alpha)
+// / alpha there. alpha = 0 is refused, as torch.
+struct CELU : params::celu {
+  static constexpr Keeps keeps = Keeps::Output;
+  std::string invalid_params() const { return alpha == 0 ? "ZeroDivisionError: alpha cannot be 0 for CELU" : ""; }
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
+    return x <= T(0) ? std::expm1(x / T(alpha)) * T(alpha) : x;
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    const Vec<T> u = x / Vec<T>(T(alpha));  // <= 0 where x <= 0 and alpha > 0
+    const Vec<T> e = alpha > 0 ? math::expm1_nonpositive(u) : u.expm1();
+    return math::select_nonpositive(x, e * Vec<T>(T(alpha)), x);
+  }
+  template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const {
+    return y <= T(0) ? grad * ((y + T(alpha)) / T(alpha)) : grad;
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
+    return math::select_nonpositive(y, grad * ((y + Vec<T>(T(alpha))) / Vec<T>(T(alpha))), grad);
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
+    return (gg * g / alpha).masked_fill((y < 0).logical_not(), 0);
+  }
+};
+
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
 struct Sigmoid : params::sigmoid {
   static constexpr Keeps keeps = Keeps::Output;
@@ -429,6 +485,110 @@ struct SiLU : params::silu {
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
     const Tensor s = x.sigmoid();
     return gg * g * s * (1 - s) * (2 + x * (1 - 2 * s));
+  }
+};
+
+// Hardswish: x * clamp(x + 3, 0, 6) / 6, in torch's order of operations (bit
+// for bit). Its derivative x / 3 + 1/2 on (-3, 3) is linear in x: backward
+// keeps the input. 0 for x <= -3, grad for x >= 3 and at NaN (torch's scalar
+// path; its CPU vector body gives NaN there).
+struct Hardswish : params::hardswish {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x * clamp_between(x + T(3), T(0), T(6)) / T(6); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return x * math::clamp_between(x + Vec<T>(T(3)), T(0), T(6)) / Vec<T>(T(6));
+  }
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
+    return x <= T(-3) ? T(0) : (x < T(3) ? grad * (x / T(3) + T(0.5)) : grad);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    const Vec<T> inside = Vec<T>::blendv(grad, grad * (x / Vec<T>(T(3)) + Vec<T>(T(0.5))), x < Vec<T>(T(3)));
+    return Vec<T>::blendv(inside, Vec<T>(T(0)), x <= Vec<T>(T(-3)));
+  }
+  // torch's: grad_output * grad / 3 on (-3, 3), 0 elsewhere.
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    return (gg * g / 3.0).masked_fill(((x > -3) & (x < 3)).logical_not(), 0);
+  }
+};
+
+// The scalar softplus(z) = max(z, 0) + log1p(exp(-|z|)) and sigmoid(z) from
+// exp(-|z|), for every backend (C10_HOST_DEVICE): neither cancels nor
+// overflows; double and the DEFAULT build take these on the CPU.
+template <typename T> C10_HOST_DEVICE T softplus_of(T z) {
+  return (z > T(0) ? z : T(0)) + std::log1p(std::exp(z < T(0) ? z : -z));
+}
+template <typename T> C10_HOST_DEVICE T sigmoid_of(T z) {
+  const T e = std::exp(z < T(0) ? z : -z);
+  return (z < T(0) ? e : T(1)) / (T(1) + e);
+}
+
+// Softplus: x * beta > threshold ? x : softplus(x * beta) / beta, as torch.
+// Backward keeps the input: grad * sigmoid(x * beta) (grad beyond the threshold).
+struct Softplus : params::softplus {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const {
+    const T z = x * T(beta);
+    return z > T(threshold) ? x : softplus_of(z) / T(beta);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    const Vec<T> z = x * Vec<T>(T(beta));
+    const Vec<T> y = (math::relu(z) + math::log1p_exp_minus_abs<T>(z)) / Vec<T>(T(beta));
+    return Vec<T>::blendv(y, x, z > Vec<T>(T(threshold)));
+  }
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
+    const T z = x * T(beta);
+    return z > T(threshold) ? grad : grad * sigmoid_of(z);
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    const Vec<T> z = x * Vec<T>(T(beta));
+    return Vec<T>::blendv(grad * math::sigmoid<T>(z), grad, z > Vec<T>(T(threshold)));
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    const Tensor s = (x * beta).sigmoid();
+    return (gg * g * beta * s * (1 - s)).masked_fill(x * beta > threshold, 0);
+  }
+};
+
+// LogSigmoid: log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)); backward keeps
+// the input: grad * sigmoid(-x).
+struct LogSigmoid : params::logsigmoid {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return -softplus_of(-x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return math::where_negative(x, x, Vec<T>(T(0))) - math::log1p_exp_minus_abs<T>(x);
+  }
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const { return grad * sigmoid_of(-x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return grad * math::sigmoid<T>(Vec<T>(T(0)) - x);
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    const Tensor s = x.sigmoid();
+    return -gg * g * s * (1 - s);
+  }
+};
+
+// Softsign: x / (1 + |x|), as torch's composite (the same division, bit for
+// bit, NaN at +-inf as torch's); backward keeps the input: grad / (1 + |x|)^2
+// as grad (r r), r = 1 / (1 + |x|), which does not overflow; + (x - x) makes
+// it NaN at +-inf where torch.nn's is (0 elsewhere, nothing changes).
+struct Softsign : params::softsign {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / ((x < T(0) ? -x : x) + T(1)); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return x / (x.abs() + Vec<T>(T(1))); }
+  template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
+    const T r = T(1) / ((x < T(0) ? -x : x) + T(1));
+    return grad * (r * r + (x - x));
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    const Vec<T> r = Vec<T>(T(1)) / (x.abs() + Vec<T>(T(1)));
+    return grad * (r * r + (x - x));
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    return -2 * gg * g * x.sign() / (x.abs() + 1).pow(3);
   }
 };
 

@@ -248,6 +248,22 @@ C10_ALWAYS_INLINE V sigmoid(V x) {
   return of_exp_minus_abs<T>(x, [x](V e) { return quotient(where_negative(x, e, V(T(1))), V(T(1)) + e); });
 }
 
+// log(1 + exp(-|z|)), the part of softplus(z) = max(z, 0) + log(1 + exp(-|z|))
+// that underflows with exp(-|z|): taken 2^S larger there (of_exp_minus_abs),
+// where log1p(e) is e to the last bit, so the scaled-back result is rounded once.
+template <typename V>
+C10_ALWAYS_INLINE V log1p_of(V e) {
+  if constexpr (std::is_floating_point_v<V>) {
+    return std::log1p(e);
+  } else {
+    return e.log1p();
+  }
+}
+template <typename T, typename V>
+C10_ALWAYS_INLINE V log1p_exp_minus_abs(V z) {
+  return of_exp_minus_abs<T>(z, [](V e) { return log1p_of(e); });
+}
+
 // x sigmoid(z) from e = exp(-|z|), z of x's sign: x e / (1 + e) for x < 0, x / (1 + e) elsewhere.
 template <typename V>
 C10_ALWAYS_INLINE V times_sigmoid_from_exp(V x, V e) {

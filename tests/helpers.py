@@ -12,16 +12,33 @@ FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 # they must match torch bit for bit, values and gradients.
 EXACT = {name for name, a in ACTIVATIONS.items() if a.exact}
 # torch.nn's backward disagrees with itself at a NaN input for these: its CPU
-# vector body gives NaN (elu_backward) or 0 (hardtanh_backward: Hardtanh,
-# ReLU6; the shrinks' backward in float32/float64), its scalar tail and its
+# vector body gives NaN (elu_backward: ELU, SELU, CELU; hardswish_backward in float32/float64)
+# or 0 (hardtanh_backward: Hardtanh, ReLU6; the shrinks' backward in
+# float32/float64), its scalar tail and its
 # CUDA kernels the incoming gradient or tangent. torch_act gives the incoming
 # one everywhere (test_parity.py's test_gradient_at_nan_is_grad_output);
 # comparisons with torch.nn take that as the reference at NaN inputs.
-INCOMING_AT_NAN = {"elu", "relu6", "hardtanh", "hardshrink", "softshrink"}
+# The value: the factor the incoming one is multiplied by there (SELU's scale,
+# as its scalar path: NaN <= 0 is false, so the positive side's grad * scale).
+INCOMING_AT_NAN = {"elu": 1.0, "selu": 1.0507009873554805, "celu": 1.0, "relu6": 1.0, "hardtanh": 1.0,
+                   "hardshrink": 1.0, "softshrink": 1.0, "hardswish": 1.0}
+
+
+def incoming_at_nan(name, incoming):
+    """What torch_act gives at a NaN input: the incoming gradient or tangent
+    times INCOMING_AT_NAN[name], in the compute type (float for the float
+    types, double for float64), rounded to the incoming dtype once."""
+    compute = torch.float64 if incoming.dtype == torch.float64 else torch.float32
+    factor = INCOMING_AT_NAN[name]
+    return incoming if factor == 1.0 else (incoming.to(compute) * torch.tensor(factor, dtype=compute)).to(incoming.dtype)
 # torch.nn's float64 Hardsigmoid gradient and tangent multiply by 1/6 rounded
 # to float32 (3e-8 off); torch_act's by 1/6 in float64. There the reference
 # is the analytic derivative.
 FLOAT64_DERIVATIVE_OFF = {"hardsigmoid"}
+# torch.nn's log_sigmoid_forward returns a contiguous output whatever the
+# input's layout; torch_act keeps the input's layout, as every elementwise op
+# (torch.nn's other activations included): the layout is not compared there.
+TORCH_OUTPUT_CONTIGUOUS = {"logsigmoid"}
 # torch.nn activations whose backward has no derivative in torch (torch raises
 # "derivative for aten::hardsigmoid_backward is not implemented"): second
 # derivatives are compared with the analytic 0 of a piecewise-linear function.
@@ -41,7 +58,7 @@ def corrected_reference(name, reference, x, incoming):
         return reference
     incoming = incoming.to(reference.dtype).expand_as(reference)
     if name in INCOMING_AT_NAN:
-        reference = torch.where(torch.isnan(x), incoming, reference)
+        reference = torch.where(torch.isnan(x), incoming_at_nan(name, incoming), reference)
     if name in FLOAT64_DERIVATIVE_OFF and reference.dtype == torch.float64:
         reference = torch.where((x > -3) & (x < 3), incoming * (1.0 / 6.0), torch.zeros((), dtype=torch.float64))
     return reference
@@ -121,9 +138,11 @@ def run(fn, leaf, make_input, weight, kwargs, grad_seed=2, grad_dtype=None):
     return y.detach(), grads[0], (grads[1] if w is not None else None), grad_out
 
 
-# How much an output-based derivative moves per unit of the output: |d f'/dy|
-# at most (ELU with alpha >= 0: y + alpha, 1; Sigmoid: y (1 - y), 1; Tanh: 1 - y^2, 2).
-_OUTPUT_SLOPE = {"elu": 1.0, "sigmoid": 1.0, "tanh": 2.0}
+# How much an output-based derivative moves per unit of the output, times
+# the largest |y| where it moves: ELU with alpha >= 0: y + alpha, 1 (times
+# alpha below); CELU: (y + alpha) / alpha,
+# |y| <= alpha; Sigmoid: y (1 - y), 1; Tanh: 1 - y^2, 2.
+_OUTPUT_SLOPE = {"elu": 1.0, "celu": 1.0, "sigmoid": 1.0, "tanh": 2.0}
 
 
 def output_grad_atol(name, kwargs, dtype, grad_out):

@@ -89,6 +89,9 @@ CHECKS = [
           r"torch_act\.gelu_backward: expected 'approximate' to be 'none' or 'tanh', but got 'erf'",
           lambda d: (torch.randn(3, device=d), torch.randn(3, device=d), "erf"), ops.gelu_backward),
     Check("csrc/checks.h", "why.empty()",
+          r"torch_act\.celu_backward: ZeroDivisionError: alpha cannot be 0 for CELU",
+          lambda d: (torch.randn(3, device=d), torch.randn(3, device=d), 0.0), ops.celu_backward),
+    Check("csrc/checks.h", "why.empty()",
           r"torch_act\.hardtanh_: min_val cannot be greater than max_val",
           lambda d: (torch.randn(3, device=d), 2.0, 1.0), ops.hardtanh_),
     # Softshrink's lambd, for the input's dtype (invalid_params(dtype)), in torch's words.

@@ -63,7 +63,7 @@ UNDERFLOW_MARGIN = {torch.float32: 2.0 ** 24, torch.float64: 2.0 ** 53, torch.bf
 class Mp:
     """mpmath as a number system for exact_math (one element at a time)."""
 
-    exp, expm1, sqrt, pi = mpmath.exp, mpmath.expm1, mpmath.sqrt, mpmath.pi
+    exp, expm1, log1p, sqrt, pi = mpmath.exp, mpmath.expm1, mpmath.log1p, mpmath.sqrt, mpmath.pi
     const = staticmethod(mpmath.mpf)
 
     @staticmethod
@@ -82,7 +82,7 @@ class Mp:
 class Float64:
     """float64 tensors as a number system for exact_math (whole tensors)."""
 
-    exp, expm1, erfc, pi = torch.exp, torch.expm1, torch.special.erfc, math.pi
+    exp, expm1, log1p, erfc, pi = torch.exp, torch.expm1, torch.log1p, torch.special.erfc, math.pi
     const = staticmethod(float)
 
     @staticmethod
@@ -277,8 +277,18 @@ def measure(progress: bool = False, only: Tuple[str, ...] = (), dtypes: Tuple[to
     return out
 
 
+def as_applied(kw: dict, dtype: torch.dtype) -> dict:
+    """The hyper-parameters as the kernels apply them: rounded to the compute
+    type (float for float32, bfloat16, float16; double for float64), as ATen
+    does. The output-reading derivative is judged with these: CELU's y + alpha
+    at a saturated y = -alpha is 0 with alpha = 1.7 rounded to float, not 5e-8."""
+    compute = torch.float64 if dtype == torch.float64 else torch.float32
+    return {k: torch.tensor(v, dtype=compute).item() if isinstance(v, float) else v for k, v in kw.items()}
+
+
 def measure_case(case: Case, dtype: torch.dtype, out: Measurement) -> None:
     kw = dict(case.kwargs)
+    applied = as_applied(kw, dtype)
     reduced = dtype in (torch.bfloat16, torch.float16)
     x = every_finite(dtype) if reduced else grid(dtype)
     if reduced:
@@ -297,7 +307,7 @@ def measure_case(case: Case, dtype: torch.dtype, out: Measurement) -> None:
             judged_from_output = from_output and direction != "forward"
             if reduced:
                 truth = f if direction == "forward" else (
-                    case.entry.derivative_from_output(Float64, got["forward"].double(), **kw)
+                    case.entry.derivative_from_output(Float64, got["forward"].double(), **applied)
                     if judged_from_output else df)
                 truth = torch.as_tensor(truth, dtype=torch.float64).expand_as(x)
                 errors = units_apart(got[direction], truth)
@@ -313,7 +323,7 @@ def measure_case(case: Case, dtype: torch.dtype, out: Measurement) -> None:
                 if direction == "forward":
                     t = exact[k][0]
                 elif judged_from_output:
-                    t = mpmath.mpf(case.entry.derivative_from_output(Mp, mpmath.mpf(ys[k]), **kw))
+                    t = mpmath.mpf(case.entry.derivative_from_output(Mp, mpmath.mpf(ys[k]), **applied))
                 else:
                     t = exact[k][1]
                 t = mpmath.mpf(t)

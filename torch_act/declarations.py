@@ -39,7 +39,7 @@ class Declaration:
     module_settings: Optional[Tuple[str, ...]] = None
     # The exact math of a smooth activation, for the accuracy measurement
     # (tools/accuracy.py): exact(m, x, **params) -> (f(x), f'(x)) in any number
-    # system m with exp, expm1, erfc, sqrt, pi, where(c, a, b) and const("0.1")
+    # system m with exp, expm1, log1p, erfc, sqrt, pi, where(c, a, b) and const("0.1")
     # (mpmath's numbers, or float64 tensors). Written so that no step cancels
     # or overflows: its value at 40 digits is the truth to a few units in the 40th.
     exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
@@ -76,6 +76,18 @@ def _exact_sigmoid(m, x):
 def _exact_tanh(m, x):
     e = m.exp(-2 * abs(x))  # tanh = sign(x) (1 - e) / (1 + e), tanh' = 4 e / (1 + e)^2
     return m.where(x >= 0, 1, -1) * (-m.expm1(-2 * abs(x))) / (1 + e), 4 * e / (1 + e) ** 2
+
+
+def _exact_softplus(m, x, beta=1.0, threshold=20.0):
+    z = x * beta
+    s, _ = _sigmoid_parts(m, z)
+    softplus = m.where(z > 0, z, 0) + m.log1p(m.exp(-abs(z)))
+    return m.where(z > threshold, x, softplus / beta), m.where(z > threshold, 1, s)
+
+
+def _exact_logsigmoid(m, x):
+    s, _ = _sigmoid_parts(m, -x)
+    return m.where(x < 0, x, 0) - m.log1p(m.exp(-abs(x))), s
 
 
 def _exact_silu(m, x):
@@ -165,6 +177,30 @@ DECLARATIONS = (
         exact_math=lambda m, x, alpha=1.0: (m.where(x > 0, x, alpha * m.expm1(x)), m.where(x > 0, 1, alpha * m.exp(x))),
         derivative_from_output=lambda m, y, alpha=1.0: m.where(y > 0, 1, y + alpha)),
     Declaration(
+        "selu", "SELU", "SELU",
+        "SELU(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772,\n"
+        "scale = 1.0507009873554805 (self-normalizing networks).\n\n"
+        "Backward keeps the input (as torch.nn).",
+        TF.selu, nn.SELU,
+        naive=lambda x: 1.0507009873554805 * torch.where(x > 0, x, 1.6732632423543772 * torch.expm1(x)),
+        exact_math=lambda m, x: (
+            m.where(x > 0, m.const("1.0507009873554805") * x,
+                    m.const("1.0507009873554805") * m.const("1.6732632423543772") * m.expm1(x)),
+            m.where(x > 0, m.const("1.0507009873554805"),
+                    m.const("1.0507009873554805") * m.const("1.6732632423543772") * m.exp(x)))),
+    Declaration(
+        "celu", "CELU", "CELU",
+        "CELU(x) = x if x > 0 else alpha * (exp(x / alpha) - 1); alpha = 0 is refused.\n\n"
+        "Backward reads the output (CELU(x) <= 0 exactly where x <= 0, for either sign of\n"
+        "alpha): modifying it in place makes backward raise autograd's \"modified by an\n"
+        "inplace operation\" error.",
+        TF.celu, nn.CELU,
+        naive=lambda x, alpha=1.0: torch.where(x > 0, x, alpha * torch.expm1(x / alpha)),
+        variants=({}, {"alpha": 0.5}, {"alpha": 1.7}),
+        exact_math=lambda m, x, alpha=1.0: (m.where(x > 0, x, alpha * m.expm1(x / alpha)),
+                                            m.where(x > 0, 1, m.exp(x / alpha))),
+        derivative_from_output=lambda m, y, alpha=1.0: m.where(y > 0, 1, (y + alpha) / alpha)),
+    Declaration(
         "sigmoid", "Sigmoid", "Sigmoid",
         "Sigmoid(x) = 1 / (1 + exp(-x)). Backward reads the output.",
         torch.sigmoid, nn.Sigmoid, naive=lambda x: 1 / (1 + torch.exp(-x)), saturating=True,
@@ -189,4 +225,34 @@ DECLARATIONS = (
         "SiLU(x) = x * sigmoid(x), also called swish. Backward keeps the input (in place,\n"
         "a copy of it).",
         TF.silu, nn.SiLU, naive=lambda x: x * torch.sigmoid(x), exact_math=_exact_silu),
+    Declaration(
+        "hardswish", "Hardswish", "Hardswish",
+        "Hardswish(x) = x * min(max(x + 3, 0), 6) / 6, elementwise.\n\n"
+        "Backward keeps the input (the derivative, x / 3 + 1/2 on (-3, 3), is linear in x).",
+        TF.hardswish, nn.Hardswish, naive=lambda x: x * torch.clamp(x + 3, 0.0, 6.0) / 6, exact=True,
+        repr_style="none"),
+    Declaration(
+        "softplus", "Softplus", "Softplus",
+        "Softplus(x) = log(1 + exp(beta * x)) / beta, and x where beta * x > threshold (torch's\n"
+        "switch to the identity).\n\n"
+        "Computed as max(z, 0) + log1p(exp(-|z|)), z = beta * x: no overflow, exact near\n"
+        "underflow. Backward keeps the input (grad * sigmoid(beta * x)).",
+        TF.softplus, nn.Softplus,
+        naive=lambda x, beta=1.0, threshold=20.0: torch.where(x * beta > threshold, x,
+                                                              torch.log1p(torch.exp(x * beta)) / beta),
+        variants=({}, {"beta": 2.0, "threshold": 10.0}, {"beta": 0.5}),
+        exact_math=_exact_softplus),
+    Declaration(
+        "logsigmoid", "LogSigmoid", "LogSigmoid",
+        "LogSigmoid(x) = log(1 / (1 + exp(-x))) = min(x, 0) - log1p(exp(-|x|)).\n\n"
+        "Backward keeps the input (grad * sigmoid(-x)); torch.nn keeps the input and a buffer.",
+        TF.logsigmoid, nn.LogSigmoid, naive=lambda x: -torch.log1p(torch.exp(-x)), saturating=False,
+        exact_math=_exact_logsigmoid),
+    Declaration(
+        "softsign", "Softsign", "Softsign",
+        "Softsign(x) = x / (1 + |x|), elementwise (torch.nn's very division, NaN at +-inf as\n"
+        "torch.nn's).\n\n"
+        "Backward keeps the input (grad / (1 + |x|)^2); torch.nn's composite keeps more.",
+        TF.softsign, nn.Softsign, naive=lambda x: x / (1 + x.abs()), saturating=True,
+        exact_math=lambda m, x: (x / (1 + abs(x)), 1 / (1 + abs(x)) ** 2)),
 )

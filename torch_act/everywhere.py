@@ -16,8 +16,8 @@ with the same arguments::
 
 Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
 threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/prelu/elu/
-elu_/gelu/silu``, ``torch.relu/relu_/threshold/threshold_/hardshrink/prelu/
-sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
+elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/softplus/logsigmoid/softsign``, ``torch.relu/relu_/threshold/
+threshold_/hardshrink/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
 tanh``, for every activation in the
 registry. A call torch_act cannot take (a dtype, device or layout it has no
 kernel for, ``out=``, an argument it would refuse) goes to torch unchanged,
@@ -52,10 +52,16 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
         "leaky_relu": ([F.leaky_relu], [F.leaky_relu_]),
         "prelu": ([F.prelu, torch.prelu, T.prelu], []),
         "elu": ([F.elu], [F.elu_]),
+        "selu": ([F.selu, torch.selu], [F.selu_, torch.selu_]),
+        "celu": ([F.celu, torch.celu], [F.celu_, torch.celu_]),
         "sigmoid": ([torch.sigmoid, T.sigmoid], []),
         "tanh": ([torch.tanh, T.tanh], []),
         "gelu": ([F.gelu], []),
         "silu": ([F.silu], []),
+        "hardswish": ([F.hardswish], []),
+        "softplus": ([F.softplus], []),
+        "logsigmoid": ([F.logsigmoid], []),
+        "softsign": ([F.softsign], []),
     }
     routes = {}
     for name, (plain, inplace) in table.items():
@@ -101,6 +107,8 @@ def _fits(name: str, bound: inspect.BoundArguments) -> bool:
                 and w.dim() <= 1 and w.numel() in (1, channels))
     if name == "gelu":
         return bound.arguments["approximate"] in ("none", "tanh")
+    if name == "celu" and bound.arguments["alpha"] == 0:  # torch's own error then
+        return False
     if name == "hardtanh":  # torch.nn.functional raises its own ValueError then
         return bound.arguments["min_val"] <= bound.arguments["max_val"]
     return True

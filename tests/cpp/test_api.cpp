@@ -132,6 +132,17 @@ void test_functions_match_torch() {
             "hardshrink" + d);
     compare([](auto& t) { return torch_act::softshrink(t, 1.5); }, [](auto& t) { return torch::softshrink(t, 1.5); },
             x, "softshrink(1.5)" + d);
+    compare([](auto& t) { return torch_act::selu(t); }, [](auto& t) { return torch::selu(t); }, x, "selu" + d);
+    compare([](auto& t) { return torch_act::celu(t, 0.5); }, [](auto& t) { return torch::celu(t, 0.5); }, x,
+            "celu(0.5)" + d, elu_atol);
+    compare([](auto& t) { return torch_act::softplus(t, 2.0, 10.0); },
+            [](auto& t) { return torch::softplus(t, 2.0, 10.0); }, x, "softplus(2, 10)" + d);
+    compare([](auto& t) { return torch_act::logsigmoid(t); }, [](auto& t) { return torch::log_sigmoid(t); }, x,
+            "logsigmoid" + d);
+    compare([](auto& t) { return torch_act::softsign(t); },
+            [](auto& t) { return torch::nn::functional::softsign(t); }, x, "softsign" + d);
+    compare([](auto& t) { return torch_act::hardswish(t); }, [](auto& t) { return torch::hardswish(t); }, x,
+            "hardswish" + d);
     compare([](auto& t) { return torch_act::hardsigmoid(t); }, [](auto& t) { return torch::hardsigmoid(t); }, x,
             "hardsigmoid" + d);
 
@@ -248,6 +259,15 @@ void test_module_options_and_parameters() {
   EXPECT(printed(*torch_act::nn::Hardshrink()) == "torch_act::nn::Hardshrink(0.5)", "Hardshrink");
   EXPECT(printed(*torch_act::nn::Softshrink(1.5)) == "torch_act::nn::Softshrink(1.5)", "Softshrink");
   EXPECT(printed(*torch_act::nn::Hardsigmoid(true)) == "torch_act::nn::Hardsigmoid(inplace=true)", "Hardsigmoid");
+  EXPECT(printed(*torch_act::nn::Hardswish()) == "torch_act::nn::Hardswish()", "Hardswish");
+  EXPECT(printed(*torch_act::nn::Softplus(torch_act::nn::SoftplusOptions().beta(2))) ==
+             "torch_act::nn::Softplus(beta=2, threshold=20)",
+         "Softplus");
+  EXPECT(printed(*torch_act::nn::LogSigmoid()) == "torch_act::nn::LogSigmoid()", "LogSigmoid");
+  EXPECT(printed(*torch_act::nn::Softsign()) == "torch_act::nn::Softsign()", "Softsign");
+  EXPECT(printed(*torch_act::nn::SELU(true)) == "torch_act::nn::SELU(inplace=true)", "SELU");
+  EXPECT(printed(*torch_act::nn::CELU(torch_act::nn::CELUOptions().alpha(0.5))) == "torch_act::nn::CELU(alpha=0.5)",
+         "CELU");
   EXPECT(torch::equal(torch_act::nn::ReLU6()(torch::tensor({-1.0, 0.5, 7.0})), torch::tensor({0.0, 0.5, 6.0})),
          "ReLU6 clamps to [0, 6]");
   EXPECT(printed(*torch_act::nn::ELU(torch_act::nn::ELUOptions().alpha(0.5))) == "torch_act::nn::ELU(alpha=0.5)", "ELU");

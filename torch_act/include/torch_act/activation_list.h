@@ -29,10 +29,16 @@
   X(hardsigmoid, Hardsigmoid, INPLACE, NO_PARAMS)             \
   X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
+  X(selu, SELU, INPLACE, NO_PARAMS)                           \
+  X(celu, CELU, INPLACE, PARAM(double, alpha, 1.0))           \
   X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
   X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)                      \
   X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none")) \
-  X(silu, SiLU, INPLACE, NO_PARAMS)
+  X(silu, SiLU, INPLACE, NO_PARAMS)                           \
+  X(hardswish, Hardswish, INPLACE, NO_PARAMS)                 \
+  X(softplus, Softplus, OUT_OF_PLACE, PARAM2(double, beta, 1.0, double, threshold, 20.0)) \
+  X(logsigmoid, LogSigmoid, OUT_OF_PLACE, NO_PARAMS)          \
+  X(softsign, Softsign, OUT_OF_PLACE, NO_PARAMS)
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
 

@@ -240,6 +240,47 @@ class ELUImpl : public torch::nn::Cloneable<ELUImpl> {
 };
 TORCH_MODULE(ELU);
 
+struct SELUOptions {
+  /* implicit */ SELUOptions(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class SELUImpl : public torch::nn::Cloneable<SELUImpl> {
+ public:
+  explicit SELUImpl(const SELUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::selu_(input) : torch_act::selu(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::SELU(" << (options.inplace() ? "inplace=true" : "") << ")";
+  }
+  SELUOptions options;
+};
+TORCH_MODULE(SELU);
+
+struct CELUOptions {
+  CELUOptions() {}
+  TORCH_ARG(double, alpha) = 1.0;
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class CELUImpl : public torch::nn::Cloneable<CELUImpl> {
+ public:
+  explicit CELUImpl(const CELUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::celu_(input, options.alpha()) : torch_act::celu(input, options.alpha());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::CELU(alpha=" << options.alpha();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  CELUOptions options;
+};
+TORCH_MODULE(CELU);
+
 class SigmoidImpl : public torch::nn::Cloneable<SigmoidImpl> {
  public:
   torch::Tensor forward(const torch::Tensor& input) { return torch_act::sigmoid(input); }
@@ -292,5 +333,60 @@ class SiLUImpl : public torch::nn::Cloneable<SiLUImpl> {
   SiLUOptions options;
 };
 TORCH_MODULE(SiLU);
+
+struct HardswishOptions {
+  /* implicit */ HardswishOptions(bool inplace = false) : inplace_(inplace) {}
+  TORCH_ARG(bool, inplace);
+};
+
+class HardswishImpl : public torch::nn::Cloneable<HardswishImpl> {
+ public:
+  explicit HardswishImpl(const HardswishOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::hardswish_(input) : torch_act::hardswish(input);
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::Hardswish(" << (options.inplace() ? "inplace=true" : "") << ")";
+  }
+  HardswishOptions options;
+};
+TORCH_MODULE(Hardswish);
+
+struct SoftplusOptions {
+  SoftplusOptions() {}
+  TORCH_ARG(double, beta) = 1.0;
+  TORCH_ARG(double, threshold) = 20.0;
+};
+
+class SoftplusImpl : public torch::nn::Cloneable<SoftplusImpl> {
+ public:
+  explicit SoftplusImpl(const SoftplusOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(const torch::Tensor& input) {
+    return torch_act::softplus(input, options.beta(), options.threshold());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::Softplus(beta=" << options.beta() << ", threshold=" << options.threshold() << ")";
+  }
+  SoftplusOptions options;
+};
+TORCH_MODULE(Softplus);
+
+class LogSigmoidImpl : public torch::nn::Cloneable<LogSigmoidImpl> {
+ public:
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::logsigmoid(input); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::LogSigmoid()"; }
+};
+TORCH_MODULE(LogSigmoid);
+
+class SoftsignImpl : public torch::nn::Cloneable<SoftsignImpl> {
+ public:
+  torch::Tensor forward(const torch::Tensor& input) { return torch_act::softsign(input); }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Softsign()"; }
+};
+TORCH_MODULE(Softsign);
 
 }  // namespace torch_act::nn
