@@ -17,47 +17,84 @@
 
 namespace torch_act::nn {
 
-struct ReLUOptions {
-  /* implicit */ ReLUOptions(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
+// Most modules share one of four shapes, each written once below (LibTorch
+// writes its own modules out; these are the same classes, made by a macro):
+//   TORCH_ACT_PLAIN_MODULE(Name, fn)                 no options (Sigmoid)
+//   TORCH_ACT_INPLACE_MODULE(Name, fn)               NameOptions(bool inplace = false) (ReLU)
+//   TORCH_ACT_PARAM_MODULE(Name, fn, param, value)   NameOptions().param(v).inplace(b) (ELU)
+//   TORCH_ACT_SHRINK_MODULE(Name, fn)                NameOptions(double lambda = 0.5), as torch::nn's
+// Each makes NameOptions (where it has options), NameImpl with forward(),
+// reset() and pretty_print() as torch::nn's modules, and TORCH_MODULE(Name).
+#define TORCH_ACT_PLAIN_MODULE(Name, fn)                                                     \
+  class Name##Impl : public torch::nn::Cloneable<Name##Impl> {                               \
+   public:                                                                                   \
+    torch::Tensor forward(const torch::Tensor& input) { return torch_act::fn(input); }       \
+    void reset() override {}                                                                 \
+    void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::" #Name "()"; } \
+  };                                                                                         \
+  TORCH_MODULE(Name)
 
-class ReLUImpl : public torch::nn::Cloneable<ReLUImpl> {
- public:
-  explicit ReLUImpl(const ReLUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::relu_(input) : torch_act::relu(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::ReLU(";
-    if (options.inplace()) stream << std::boolalpha << "inplace=" << options.inplace();
-    stream << ")";
-  }
-  ReLUOptions options;
-};
-TORCH_MODULE(ReLU);
+#define TORCH_ACT_INPLACE_MODULE(Name, fn)                                                   \
+  struct Name##Options {                                                                     \
+    /* implicit */ Name##Options(bool inplace = false) : inplace_(inplace) {}                \
+    TORCH_ARG(bool, inplace);                                                                \
+  };                                                                                         \
+  class Name##Impl : public torch::nn::Cloneable<Name##Impl> {                               \
+   public:                                                                                   \
+    explicit Name##Impl(const Name##Options& options_ = {}) : options(options_) {}           \
+    torch::Tensor forward(torch::Tensor input) {                                             \
+      return options.inplace() ? torch_act::fn##_(input) : torch_act::fn(input);             \
+    }                                                                                        \
+    void reset() override {}                                                                 \
+    void pretty_print(std::ostream& stream) const override {                                 \
+      stream << "torch_act::nn::" #Name "(" << (options.inplace() ? "inplace=true" : "") << ")"; \
+    }                                                                                        \
+    Name##Options options;                                                                   \
+  };                                                                                         \
+  TORCH_MODULE(Name)
 
-struct ReLU6Options {
-  /* implicit */ ReLU6Options(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
+#define TORCH_ACT_PARAM_MODULE(Name, fn, param, value)                                       \
+  struct Name##Options {                                                                     \
+    Name##Options() {}                                                                       \
+    TORCH_ARG(double, param) = value;                                                        \
+    TORCH_ARG(bool, inplace) = false;                                                        \
+  };                                                                                         \
+  class Name##Impl : public torch::nn::Cloneable<Name##Impl> {                               \
+   public:                                                                                   \
+    explicit Name##Impl(const Name##Options& options_ = {}) : options(options_) {}           \
+    torch::Tensor forward(torch::Tensor input) {                                             \
+      return options.inplace() ? torch_act::fn##_(input, options.param())                    \
+                               : torch_act::fn(input, options.param());                      \
+    }                                                                                        \
+    void reset() override {}                                                                 \
+    void pretty_print(std::ostream& stream) const override {                                 \
+      stream << std::boolalpha << "torch_act::nn::" #Name "(" #param "=" << options.param(); \
+      if (options.inplace()) stream << ", inplace=" << options.inplace();                    \
+      stream << ")";                                                                         \
+    }                                                                                        \
+    Name##Options options;                                                                   \
+  };                                                                                         \
+  TORCH_MODULE(Name)
 
-class ReLU6Impl : public torch::nn::Cloneable<ReLU6Impl> {
- public:
-  explicit ReLU6Impl(const ReLU6Options& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::relu6_(input) : torch_act::relu6(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::ReLU6(";
-    if (options.inplace()) stream << std::boolalpha << "inplace=" << options.inplace();
-    stream << ")";
-  }
-  ReLU6Options options;
-};
-TORCH_MODULE(ReLU6);
+#define TORCH_ACT_SHRINK_MODULE(Name, fn)                                                    \
+  struct Name##Options {                                                                     \
+    /* implicit */ Name##Options(double lambda = 0.5) : lambda_(lambda) {}                   \
+    TORCH_ARG(double, lambda);                                                               \
+  };                                                                                         \
+  class Name##Impl : public torch::nn::Cloneable<Name##Impl> {                               \
+   public:                                                                                   \
+    explicit Name##Impl(const Name##Options& options_ = {}) : options(options_) {}           \
+    torch::Tensor forward(const torch::Tensor& input) { return torch_act::fn(input, options.lambda()); } \
+    void reset() override {}                                                                 \
+    void pretty_print(std::ostream& stream) const override {                                 \
+      stream << "torch_act::nn::" #Name "(" << options.lambda() << ")";                      \
+    }                                                                                        \
+    Name##Options options;                                                                   \
+  };                                                                                         \
+  TORCH_MODULE(Name)
+
+TORCH_ACT_INPLACE_MODULE(ReLU, relu);
+TORCH_ACT_INPLACE_MODULE(ReLU6, relu6);
 
 struct HardtanhOptions {
   HardtanhOptions() {}
@@ -115,81 +152,10 @@ class ThresholdImpl : public torch::nn::Cloneable<ThresholdImpl> {
 TORCH_MODULE(Threshold);
 
 // The shrinks' option is `lambda`, as torch::nn's (`lambd` in Python).
-struct HardshrinkOptions {
-  /* implicit */ HardshrinkOptions(double lambda = 0.5) : lambda_(lambda) {}
-  TORCH_ARG(double, lambda);
-};
-
-class HardshrinkImpl : public torch::nn::Cloneable<HardshrinkImpl> {
- public:
-  explicit HardshrinkImpl(const HardshrinkOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::hardshrink(input, options.lambda()); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::Hardshrink(" << options.lambda() << ")";
-  }
-  HardshrinkOptions options;
-};
-TORCH_MODULE(Hardshrink);
-
-struct SoftshrinkOptions {
-  /* implicit */ SoftshrinkOptions(double lambda = 0.5) : lambda_(lambda) {}
-  TORCH_ARG(double, lambda);
-};
-
-class SoftshrinkImpl : public torch::nn::Cloneable<SoftshrinkImpl> {
- public:
-  explicit SoftshrinkImpl(const SoftshrinkOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::softshrink(input, options.lambda()); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::Softshrink(" << options.lambda() << ")";
-  }
-  SoftshrinkOptions options;
-};
-TORCH_MODULE(Softshrink);
-
-struct HardsigmoidOptions {
-  /* implicit */ HardsigmoidOptions(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
-
-class HardsigmoidImpl : public torch::nn::Cloneable<HardsigmoidImpl> {
- public:
-  explicit HardsigmoidImpl(const HardsigmoidOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::hardsigmoid_(input) : torch_act::hardsigmoid(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::Hardsigmoid(" << (options.inplace() ? "inplace=true" : "") << ")";
-  }
-  HardsigmoidOptions options;
-};
-TORCH_MODULE(Hardsigmoid);
-
-struct LeakyReLUOptions {
-  LeakyReLUOptions() {}
-  TORCH_ARG(double, negative_slope) = 0.01;
-  TORCH_ARG(bool, inplace) = false;
-};
-
-class LeakyReLUImpl : public torch::nn::Cloneable<LeakyReLUImpl> {
- public:
-  explicit LeakyReLUImpl(const LeakyReLUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::leaky_relu_(input, options.negative_slope())
-                             : torch_act::leaky_relu(input, options.negative_slope());
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << std::boolalpha << "torch_act::nn::LeakyReLU(negative_slope=" << options.negative_slope();
-    if (options.inplace()) stream << ", inplace=" << options.inplace();
-    stream << ")";
-  }
-  LeakyReLUOptions options;
-};
-TORCH_MODULE(LeakyReLU);
+TORCH_ACT_SHRINK_MODULE(Hardshrink, hardshrink);
+TORCH_ACT_SHRINK_MODULE(Softshrink, softshrink);
+TORCH_ACT_INPLACE_MODULE(Hardsigmoid, hardsigmoid);
+TORCH_ACT_PARAM_MODULE(LeakyReLU, leaky_relu, negative_slope, 0.01);
 
 struct PReLUOptions {
   PReLUOptions() {}
@@ -217,85 +183,11 @@ class PReLUImpl : public torch::nn::Cloneable<PReLUImpl> {
 };
 TORCH_MODULE(PReLU);
 
-struct ELUOptions {
-  ELUOptions() {}
-  TORCH_ARG(double, alpha) = 1.0;
-  TORCH_ARG(bool, inplace) = false;
-};
-
-class ELUImpl : public torch::nn::Cloneable<ELUImpl> {
- public:
-  explicit ELUImpl(const ELUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::elu_(input, options.alpha())
-                             : torch_act::elu(input, options.alpha());
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << std::boolalpha << "torch_act::nn::ELU(alpha=" << options.alpha();
-    if (options.inplace()) stream << ", inplace=" << options.inplace();
-    stream << ")";
-  }
-  ELUOptions options;
-};
-TORCH_MODULE(ELU);
-
-struct SELUOptions {
-  /* implicit */ SELUOptions(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
-
-class SELUImpl : public torch::nn::Cloneable<SELUImpl> {
- public:
-  explicit SELUImpl(const SELUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::selu_(input) : torch_act::selu(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::SELU(" << (options.inplace() ? "inplace=true" : "") << ")";
-  }
-  SELUOptions options;
-};
-TORCH_MODULE(SELU);
-
-struct CELUOptions {
-  CELUOptions() {}
-  TORCH_ARG(double, alpha) = 1.0;
-  TORCH_ARG(bool, inplace) = false;
-};
-
-class CELUImpl : public torch::nn::Cloneable<CELUImpl> {
- public:
-  explicit CELUImpl(const CELUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::celu_(input, options.alpha()) : torch_act::celu(input, options.alpha());
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << std::boolalpha << "torch_act::nn::CELU(alpha=" << options.alpha();
-    if (options.inplace()) stream << ", inplace=" << options.inplace();
-    stream << ")";
-  }
-  CELUOptions options;
-};
-TORCH_MODULE(CELU);
-
-class SigmoidImpl : public torch::nn::Cloneable<SigmoidImpl> {
- public:
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::sigmoid(input); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Sigmoid()"; }
-};
-TORCH_MODULE(Sigmoid);
-
-class TanhImpl : public torch::nn::Cloneable<TanhImpl> {
- public:
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::tanh(input); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Tanh()"; }
-};
-TORCH_MODULE(Tanh);
+TORCH_ACT_PARAM_MODULE(ELU, elu, alpha, 1.0);
+TORCH_ACT_INPLACE_MODULE(SELU, selu);
+TORCH_ACT_PARAM_MODULE(CELU, celu, alpha, 1.0);
+TORCH_ACT_PLAIN_MODULE(Sigmoid, sigmoid);
+TORCH_ACT_PLAIN_MODULE(Tanh, tanh);
 
 struct GELUOptions {
   GELUOptions() {}
@@ -315,43 +207,8 @@ class GELUImpl : public torch::nn::Cloneable<GELUImpl> {
 };
 TORCH_MODULE(GELU);
 
-struct SiLUOptions {
-  /* implicit */ SiLUOptions(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
-
-class SiLUImpl : public torch::nn::Cloneable<SiLUImpl> {
- public:
-  explicit SiLUImpl(const SiLUOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::silu_(input) : torch_act::silu(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::SiLU(" << (options.inplace() ? "inplace=true" : "") << ")";
-  }
-  SiLUOptions options;
-};
-TORCH_MODULE(SiLU);
-
-struct HardswishOptions {
-  /* implicit */ HardswishOptions(bool inplace = false) : inplace_(inplace) {}
-  TORCH_ARG(bool, inplace);
-};
-
-class HardswishImpl : public torch::nn::Cloneable<HardswishImpl> {
- public:
-  explicit HardswishImpl(const HardswishOptions& options_ = {}) : options(options_) {}
-  torch::Tensor forward(torch::Tensor input) {
-    return options.inplace() ? torch_act::hardswish_(input) : torch_act::hardswish(input);
-  }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override {
-    stream << "torch_act::nn::Hardswish(" << (options.inplace() ? "inplace=true" : "") << ")";
-  }
-  HardswishOptions options;
-};
-TORCH_MODULE(Hardswish);
+TORCH_ACT_INPLACE_MODULE(SiLU, silu);
+TORCH_ACT_INPLACE_MODULE(Hardswish, hardswish);
 
 struct SoftplusOptions {
   SoftplusOptions() {}
@@ -373,20 +230,11 @@ class SoftplusImpl : public torch::nn::Cloneable<SoftplusImpl> {
 };
 TORCH_MODULE(Softplus);
 
-class LogSigmoidImpl : public torch::nn::Cloneable<LogSigmoidImpl> {
- public:
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::logsigmoid(input); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::LogSigmoid()"; }
-};
-TORCH_MODULE(LogSigmoid);
+TORCH_ACT_PLAIN_MODULE(LogSigmoid, logsigmoid);
+TORCH_ACT_PLAIN_MODULE(Softsign, softsign);
 
-class SoftsignImpl : public torch::nn::Cloneable<SoftsignImpl> {
- public:
-  torch::Tensor forward(const torch::Tensor& input) { return torch_act::softsign(input); }
-  void reset() override {}
-  void pretty_print(std::ostream& stream) const override { stream << "torch_act::nn::Softsign()"; }
-};
-TORCH_MODULE(Softsign);
-
+#undef TORCH_ACT_PLAIN_MODULE
+#undef TORCH_ACT_INPLACE_MODULE
+#undef TORCH_ACT_PARAM_MODULE
+#undef TORCH_ACT_SHRINK_MODULE
 }  // namespace torch_act::nn
