@@ -557,7 +557,9 @@ struct LogSigmoid : params::logsigmoid {
   static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return -softplus_of(-x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
-    return math::where_negative(x, x, Vec<T>(T(0))) - math::log1p_exp_minus_abs<T>(x);
+    // Of -x: the deep exp is taken where its argument is below -80 (-700), and
+    // log1p(exp(-|x|)) underflows where x is large and positive, not negative.
+    return math::where_negative(x, x, Vec<T>(T(0))) - math::log1p_exp_minus_abs<T>(Vec<T>(T(0)) - x);
   }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const { return grad * sigmoid_of(-x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {

@@ -249,8 +249,9 @@ C10_ALWAYS_INLINE V sigmoid(V x) {
 }
 
 // log(1 + exp(-|z|)), the part of softplus(z) = max(z, 0) + log(1 + exp(-|z|))
-// that underflows with exp(-|z|): taken 2^S larger there (of_exp_minus_abs),
-// where log1p(e) is e to the last bit, so the scaled-back result is rounded once.
+// that underflows with exp(-|z|): taken 2^S larger there (of_exp_minus_abs,
+// for z below -80 / -700: pass z of the sign where the result is what is
+// wanted), where log1p(e) is e to the last bit, so the result is rounded once.
 template <typename V>
 C10_ALWAYS_INLINE V log1p_of(V e) {
   if constexpr (std::is_floating_point_v<V>) {
