@@ -43,6 +43,10 @@ build: $(VENV)/.built
 # the parity tests also run with each table this CPU supports forced, and with
 # streaming stores forced on (TORCH_ACT_STREAMING_BYTES=0: the tests' tensors
 # are smaller than the size where they switch on by themselves).
+# The suites run on PYTEST_WORKERS processes (pytest-xdist; one per core of
+# the 2-core machines), each test in a process of its own choosing.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS)
 CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py tests/test_accuracy.py \
   tests/test_batch_invariance.py
 # $(1): the Python command (make coverage runs it in its copy of the sources).
@@ -50,14 +54,14 @@ define capability_runs
 	@for cap in default avx2 avx512; do \
 	  if TORCH_ACT_CPU_CAPABILITY=$$cap $(1) -c "import torch, torch_act; torch.ops.torch_act.cpu_capability()" 2>/dev/null; then \
 	    echo "== parity tests with TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0"; \
-	    TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0 $(1) -m pytest $(CAPABILITY_TESTS) -q -p no:cacheprovider || exit 1; \
+	    TORCH_ACT_CPU_CAPABILITY=$$cap TORCH_ACT_STREAMING_BYTES=0 $(1) -m pytest $(CAPABILITY_TESTS) -q -p no:cacheprovider $(XDIST) || exit 1; \
 	  else \
 	    echo "== TORCH_ACT_CPU_CAPABILITY=$$cap: this CPU lacks it, not run"; \
 	  fi; \
 	done
 endef
 test: build
-	$(PY) -m pytest tests -q -ra
+	$(PY) -m pytest tests -q -ra $(XDIST)
 	$(call capability_runs,$(PY))
 	$(MAKE) cpp-test
 
@@ -65,10 +69,15 @@ test: build
 # not part of `make test`): any AVX/AVX2/AVX-512 instruction leaking into the
 # DEFAULT path would stop this with SIGILL. QEMU_CPU=Haswell runs the AVX2 table.
 QEMU_CPU ?= Nehalem
+# The capability tests but the accuracy sweep: it runs every kernel on the
+# DEFAULT build natively in make test already (capability_runs), and its
+# mpmath reference is most of its time, ten times slower emulated. One process:
+# xdist's workers would start outside the emulator.
+QEMU_TESTS := $(filter-out tests/test_accuracy.py,$(CAPABILITY_TESTS))
 qemu-test: build
 	@command -v qemu-x86_64 >/dev/null || { echo "qemu-test needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
 	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
-	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(CAPABILITY_TESTS)
+	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(QEMU_TESTS)
 
 # Checking builds (sanitize, fuzz, coverage): the op library built with extra
 # flags (setup.py's instrumentation_flags) in a copy of the sources, so the
@@ -122,7 +131,7 @@ sanitize: build
 	$(SANITIZE_BUILD)
 	cd $(SANITIZE_DIR)/src && $(SANITIZE_PYTHON) -c "import torch_act, subprocess; \
 	  print(subprocess.run(['readelf', '-d', torch_act._library.library_path()], capture_output=True, text=True).stdout.count('libasan'), 'ASan runtime linked')"
-	cd $(SANITIZE_DIR)/src && $(SANITIZE_PYTHON) -m pytest tests -q -ra -p no:cacheprovider --capture=sys
+	cd $(SANITIZE_DIR)/src && $(SANITIZE_PYTHON) -m pytest tests -q -ra -p no:cacheprovider --capture=sys $(XDIST)
 	$(call cpp_tests_against,$(SANITIZE_DIR),$(SANITIZE_FLAGS),ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 
 # Deep fuzzing (not in CI: ~20 minutes here): the hypothesis property tests
@@ -186,7 +195,7 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	readelf -S --wide $(CUDA_SRC)/torch_act/lib/libtorch_act.so | grep -E 'nv_fatbin|Name'
 	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
-	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider
+	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider $(XDIST)
 
 # Real torchvision models, torch.nn vs torch_act (benchmarks/real_models.py):
 # torchvision $(TORCHVISION_VERSION) in the torch $(CUDA_TORCH_VERSION) virtualenv of
