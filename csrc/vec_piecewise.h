@@ -96,7 +96,7 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> replace_at_most(at::vec::Vectorized<T> 
 
 // Two comparisons of x in one set of lanes, for the bits of the mask family's
 // intervals: `inside` is !(x <= lo || x >= hi) (lo < x < hi, or NaN: the
-// bit of hardtanh_backward and threshold_backward, which pass grad at NaN),
+// bit of hardtanh_backward, which passes grad at NaN),
 // `outside` is !(x >= lo && x <= hi) (x outside [lo, hi], or NaN: the
 // shrinks'), `strictly_inside` is lo < x < hi without NaN (hardsigmoid's).
 enum class Interval { inside, outside, strictly_inside };

@@ -12,14 +12,13 @@ FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 # they must match torch bit for bit, values and gradients.
 EXACT = {name for name, a in ACTIVATIONS.items() if a.exact}
 # torch.nn's backward disagrees with itself at a NaN input for these: its CPU
-# vector body gives NaN (elu_backward: ELU, SELU, CELU; hardswish_backward in float32/float64)
-# or 0 (hardtanh_backward: Hardtanh, ReLU6; the shrinks' backward in
-# float32/float64), its scalar tail and its
-# CUDA kernels the incoming gradient or tangent. torch_act gives the incoming
-# one everywhere (test_parity.py's test_gradient_at_nan_is_grad_output);
-# comparisons with torch.nn take that as the reference at NaN inputs.
-# The value: the factor the incoming one is multiplied by there (SELU's scale,
-# as its scalar path: NaN <= 0 is false, so the positive side's grad * scale).
+# vector body gives NaN (elu_backward: ELU, SELU, CELU; hardswish_backward in
+# float32/float64) or 0 (hardtanh_backward: Hardtanh, ReLU6; the shrinks'
+# backward in float32/float64), its scalar tail and its CUDA kernels the
+# incoming gradient or tangent, times the factor given here (SELU's scale: NaN
+# <= 0 is false, so its positive side's grad * scale). torch_act gives that
+# everywhere (test_parity.py's test_gradient_at_nan_is_grad_output);
+# comparisons with torch.nn take it as the reference at NaN inputs.
 INCOMING_AT_NAN = {"elu": 1.0, "selu": 1.0507009873554805, "celu": 1.0, "relu6": 1.0, "hardtanh": 1.0,
                    "hardshrink": 1.0, "softshrink": 1.0, "hardswish": 1.0}
 
@@ -31,6 +30,8 @@ def incoming_at_nan(name, incoming):
     compute = torch.float64 if incoming.dtype == torch.float64 else torch.float32
     factor = INCOMING_AT_NAN[name]
     return incoming if factor == 1.0 else (incoming.to(compute) * torch.tensor(factor, dtype=compute)).to(incoming.dtype)
+
+
 # torch.nn's float64 Hardsigmoid gradient and tangent multiply by 1/6 rounded
 # to float32 (3e-8 off); torch_act's by 1/6 in float64. There the reference
 # is the analytic derivative.
@@ -140,8 +141,8 @@ def run(fn, leaf, make_input, weight, kwargs, grad_seed=2, grad_dtype=None):
 
 # How much an output-based derivative moves per unit of the output, times
 # the largest |y| where it moves: ELU with alpha >= 0: y + alpha, 1 (times
-# alpha below); CELU: (y + alpha) / alpha,
-# |y| <= alpha; Sigmoid: y (1 - y), 1; Tanh: 1 - y^2, 2.
+# alpha below); CELU: (y + alpha) / alpha, |y| <= alpha: 1; Sigmoid:
+# y (1 - y), 1; Tanh: 1 - y^2, 2.
 _OUTPUT_SLOPE = {"elu": 1.0, "celu": 1.0, "sigmoid": 1.0, "tanh": 2.0}
 
 

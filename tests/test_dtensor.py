@@ -15,7 +15,7 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, all_variants, float64_values, judged_reference, corrected_reference
+from helpers import EXACT, all_variants, corrected_reference, float64_values, judged_reference
 
 WORLD = 2
 STEPS = 3

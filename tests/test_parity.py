@@ -5,9 +5,9 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from helpers import (EXACT, FLOAT_DTYPES, INCOMING_AT_NAN, incoming_at_nan, TORCH_OUTPUT_CONTIGUOUS, ZERO_IS_POSITIVE, LAYOUTS, all_variants, assert_same, output_grad_atol,
-                     float64_values, judged_reference, make_leaf, make_weight, run, variant_id,
-                     corrected_reference)
+from helpers import (EXACT, FLOAT_DTYPES, INCOMING_AT_NAN, LAYOUTS, TORCH_OUTPUT_CONTIGUOUS, ZERO_IS_POSITIVE,
+                     all_variants, assert_same, corrected_reference, float64_values, incoming_at_nan,
+                     judged_reference, make_leaf, make_weight, output_grad_atol, run, variant_id)
 
 VARIANTS = all_variants()
 
