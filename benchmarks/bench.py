@@ -16,6 +16,7 @@ repeated launches); a ratio is the median over rounds of the per-round ratio
 torch_act / torch.nn. Timings are never asserted anywhere.
 """
 import argparse
+import functools
 import platform
 import statistics
 import subprocess
@@ -127,7 +128,9 @@ def cuda_time(stmt, glb, min_run_time):
 def measure(case, dtype, mode, threads, rounds, min_run_time, device="cpu"):
     entry = ACTIVATIONS[case.name]
     x, grad, w = make_inputs(case, dtype, device)
-    contenders = {"torch_act": entry.function, "torch.nn": entry.torch_function, "naive": entry.naive}
+    # Threshold's arguments have no defaults: every contender gets required_kwargs.
+    contenders = {k: functools.partial(fn, **entry.required_kwargs) for k, fn in
+                  (("torch_act", entry.function), ("torch.nn", entry.torch_function), ("naive", entry.naive))}
     glbs = {k: contender_globals(fn, x, grad, w, mode) for k, fn in contenders.items()}
     times = {k: [] for k in contenders}
     for _ in range(rounds):

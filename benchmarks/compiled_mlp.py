@@ -36,7 +36,7 @@ def mlp(entry, torch_side):
     cls = entry.torch_module if torch_side else entry.module
     blocks = []
     for _ in range(LAYERS):
-        blocks += [nn.Linear(WIDTH, WIDTH), cls(WIDTH) if entry.parameter else cls()]
+        blocks += [nn.Linear(WIDTH, WIDTH), cls(WIDTH) if entry.parameter else cls(**entry.required_kwargs)]
     return nn.Sequential(*blocks)
 
 

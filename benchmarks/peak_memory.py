@@ -25,7 +25,7 @@ entry = torch_act.ACTIVATIONS[name]
 cls = entry.torch_module if side == "torch.nn" else entry.module
 blocks = []
 for _ in range(layers):
-    blocks += [nn.Linear(width, width), cls(width) if entry.parameter else cls()]
+    blocks += [nn.Linear(width, width), cls(width) if entry.parameter else cls(**entry.required_kwargs)]
 model = nn.Sequential(*blocks)
 opt = torch.optim.SGD(model.parameters(), lr=1e-3)
 x, target = torch.randn(batch, width), torch.randn(batch, width)

@@ -65,7 +65,7 @@ def block(act, dropout, width=WIDTH):
 
 def make_act(entry, torch_side, width=WIDTH):
     cls = entry.torch_module if torch_side else entry.module
-    return cls(width) if entry.parameter else cls()
+    return cls(width) if entry.parameter else cls(**entry.required_kwargs)
 
 
 def measure(rss=False):

@@ -269,6 +269,13 @@ def plot_alphas(alphas, path):
     plt.close(fig)
 
 
+# The demo's default comparison: the classic rectifiers and squashers plus one
+# of each newer kind, so that it stays near 3 minutes on 2 cores; --activations
+# all runs every registered activation.
+DEFAULT_ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "sigmoid", "tanh", "gelu", "silu",
+                       "hardswish", "softplus")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
@@ -279,9 +286,15 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate (default 3e-3)")
     parser.add_argument("--dying-lr", type=float, default=0.1, help="the too-high rate of experiment 2 (default 0.1)")
     parser.add_argument("--deep-epochs", type=int, default=5, help="epochs of the 16-layer MLP (default 5)")
+    parser.add_argument("--activations", default=",".join(DEFAULT_ACTIVATIONS),
+                        help="comma-separated names, or 'all' (default: %(default)s)")
     args = parser.parse_args()
     if args.seeds < 1 or args.epochs < 1 or args.deep_epochs < 0:
         parser.error("--seeds and --epochs must be at least 1, --deep-epochs at least 0")
+    names = list(torch_act.ACTIVATIONS) if args.activations == "all" else args.activations.split(",")
+    unknown = [n for n in names if n not in torch_act.ACTIVATIONS]
+    if unknown:
+        parser.error(f"--activations: unknown {unknown}; choose from {', '.join(torch_act.ACTIVATIONS)} or 'all'")
     from tqdm import tqdm
 
     from torch_act.plot import plot_activations
@@ -289,7 +302,6 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = load_data()
-    names = list(torch_act.ACTIVATIONS)
     total = len(names) * (args.seeds * args.epochs + args.epochs + args.deep_epochs)
     comparison, dying, deep = {}, {}, {}
     with tqdm(total=total, unit="epoch") as progress:
@@ -311,7 +323,8 @@ def main():
     (out / "results.md").write_text(report)
     plot_curves(comparison, out / "learning_curves.png")
     plot_gradient_norms(deep, out / "gradient_norms.png")
-    plot_alphas(torch.cat([r["alphas"] for r in comparison["prelu"]]), out / "prelu_alphas.png")
+    if "prelu" in comparison:
+        plot_alphas(torch.cat([r["alphas"] for r in comparison["prelu"]]), out / "prelu_alphas.png")
     plot_activations(str(out / "activations.png"))
     print("\n" + report)
     print(f"wrote {out.resolve()}/: results.md, learning_curves.png, gradient_norms.png, prelu_alphas.png, "
