@@ -302,15 +302,23 @@ struct CELU : params::celu {
   }
 };
 
+// The scalar softplus(z) = max(z, 0) + log1p(exp(-|z|)) and sigmoid(z) from
+// exp(-|z|), for every backend (C10_HOST_DEVICE): neither cancels nor
+// overflows; double and the DEFAULT build take these on the CPU.
+template <typename T> C10_HOST_DEVICE T softplus_of(T z) {
+  return (z > T(0) ? z : T(0)) + std::log1p(std::exp(z < T(0) ? z : -z));
+}
+template <typename T> C10_HOST_DEVICE T sigmoid_of(T z) {
+  const T e = std::exp(z < T(0) ? z : -z);
+  return (z < T(0) ? e : T(1)) / (T(1) + e);
+}
+
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
 struct Sigmoid : params::sigmoid {
   static constexpr Keeps keeps = Keeps::Output;
-  // From e = exp(-|x|) <= 1: 1 / (1 + exp(-x)) is 0 where exp(-x) overflows, below -88.7
-  // in float, while sigmoid(x) is still a (subnormal) float down to -103.
-  template <typename T> C10_HOST_DEVICE T forward(T x) const {
-    const T e = std::exp(x < T(0) ? x : -x);
-    return (x < T(0) ? e : T(1)) / (T(1) + e);
-  }
+  // From e = exp(-|x|) <= 1 (sigmoid_of): 1 / (1 + exp(-x)) is 0 where exp(-x) overflows,
+  // below -88.7 in float, while sigmoid(x) is still a (subnormal) float down to -103.
+  template <typename T> C10_HOST_DEVICE T forward(T x) const { return sigmoid_of(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::sigmoid<T>(x); }
   template <typename T> C10_HOST_DEVICE T backward_from_output(T grad, T y) const { return grad * (T(1) - y) * y; }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
@@ -511,17 +519,6 @@ struct Hardswish : params::hardswish {
     return (gg * g / 3.0).masked_fill(((x > -3) & (x < 3)).logical_not(), 0);
   }
 };
-
-// The scalar softplus(z) = max(z, 0) + log1p(exp(-|z|)) and sigmoid(z) from
-// exp(-|z|), for every backend (C10_HOST_DEVICE): neither cancels nor
-// overflows; double and the DEFAULT build take these on the CPU.
-template <typename T> C10_HOST_DEVICE T softplus_of(T z) {
-  return (z > T(0) ? z : T(0)) + std::log1p(std::exp(z < T(0) ? z : -z));
-}
-template <typename T> C10_HOST_DEVICE T sigmoid_of(T z) {
-  const T e = std::exp(z < T(0) ? z : -z);
-  return (z < T(0) ? e : T(1)) / (T(1) + e);
-}
 
 // Softplus: x * beta > threshold ? x : softplus(x * beta) / beta, as torch.
 // Backward keeps the input: grad * sigmoid(x * beta) (grad beyond the threshold).
