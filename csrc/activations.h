@@ -520,6 +520,75 @@ struct Hardswish : params::hardswish {
   }
 };
 
+// Mish: x tanh(softplus(x)). In u = exp(-|x|) <= 1, tanh(log(1 + e^x)) = n / d:
+//   x >= 0: n = 1 + 2u,      d = 1 + 2u + 2u^2   ((1 + e^x)^2 -+ 1 over e^2x)
+//   x < 0:  n = u (u + 2),   d = n + 2
+// sums of positive terms, no overflow. f' = tanh(sp) + x s (1 - tanh(sp)^2),
+// s = sigmoid(x), is a ratio of polynomials in u:
+//   x >= 0: 1 - u^2 C / D, C = 2 - 4x + (4 - 4x) u + 4u^2, D = d^2 expanded
+//   x < 0:  u B / D',      B = 4 (1 + x) + (6 + 4x) u + 4u^2 + u^3, D' = d^2 expanded
+// (the sum as written cancels all over x < 0, 8 ulp off at x = -2.5 in float;
+// as 1 - small for x >= 0 and with the squares expanded this is within 4). B cancels
+// only near f's zero at -1.19 (with_root there). Backward keeps the input.
+struct Mish : params::mish {
+  static constexpr Keeps keeps = Keeps::Input;
+  template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
+    return math::of_exp_minus_abs<T>(x, [x](V u) {
+      const V u_plus_2 = u + V(T(2));
+      const V n = math::where_negative(x, u * u_plus_2, math::multiply_add(V(T(2)), u, V(T(1))));
+      const V d = math::where_negative(x, math::multiply_add(u, u_plus_2, V(T(2))), math::multiply_add(V(T(2)) * u, u, n));
+      return x * n / d;
+    });
+  }
+  template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
+    using math::multiply_add;
+    // x clamped where u = 0 anyway (4x would overflow, and 0 times it be NaN);
+    // + (x - x) gives NaN at +-inf, as torch.nn's (its x s (1 - t^2) is inf * 0 there).
+    const V xc = math::clamp_magnitude(x, T(1e4));
+    const V away = math::of_exp_minus_abs<T>(x, [xc](V u) {
+      const V four_x = V(T(4)) * xc;
+      const V b = multiply_add(u, multiply_add(u, u + V(T(4)), four_x + V(T(6))), V(T(4)) * (xc + V(T(1))));
+      const V d2_below = multiply_add(u, multiply_add(u, multiply_add(u, u + V(T(4)), V(T(8))), V(T(8))), V(T(4)));
+      const V c = multiply_add(u, multiply_add(V(T(4)), u, V(T(4)) - four_x), V(T(2)) - four_x);
+      const V d2_above = multiply_add(u, multiply_add(u, multiply_add(u, multiply_add(V(T(4)), u, V(T(8))), V(T(8))), V(T(4))), V(T(1)));
+      return math::where_negative(xc, u * b / d2_below, V(T(1)) - u * u * c / d2_above);
+    }) + (x - x);
+    return math::with_root_of<T>(x, math::roots::kMishRootFloat, math::roots::kMishRootDouble, away);
+  }
+#if defined(__CUDA_ARCH__)
+  template <typename T> __device__ T forward(T x) const {
+    const T u = ::exp(x < T(0) ? x : -x);
+    const T n = x < T(0) ? u * (u + T(2)) : T(1) + T(2) * u;
+    return x * n / (x < T(0) ? n + T(2) : n + T(2) * u * u);
+  }
+  template <typename T> __device__ T backward_from_input(T grad, T x) const {
+    const T u = ::exp(x < T(0) ? x : -x);
+    const T xc = x < T(-1e4) ? T(-1e4) : (x > T(1e4) ? T(1e4) : x);
+    if (x < T(0)) {
+      const T b = T(4) * (xc + T(1)) + u * (T(4) * xc + T(6) + u * (u + T(4)));
+      return grad * (u * b / (T(4) + u * (T(8) + u * (T(8) + u * (u + T(4))))) + (x - x));
+    }
+    const T c = T(2) - T(4) * xc + u * (T(4) - T(4) * xc + T(4) * u);
+    return grad * (T(1) - u * u * c / (T(1) + u * (T(4) + u * (T(8) + u * (T(8) + T(4) * u)))) + (x - x));
+  }
+#else
+  template <typename T> T forward(T x) const { return forward_any<T>(x); }
+  template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
+#endif
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return grad * derivative<T>(x);
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    // f'' = 2 s (1 - t^2) + x s (1 - s) (1 - t^2) - 2 x s^2 t (1 - t^2), t = tanh(softplus(x)).
+    const Tensor s = x.sigmoid();
+    const Tensor t = x.exp().log1p().tanh();  // exp overflows to inf where t is 1 anyway
+    const Tensor sech2 = 1 - t * t;
+    return gg * g * s * sech2 * (2 + x * (1 - s) - 2 * x * s * t);
+  }
+};
+
 // Softplus: x * beta > threshold ? x : softplus(x * beta) / beta, as torch.
 // Backward keeps the input: grad * sigmoid(x * beta) (grad beyond the threshold).
 struct Softplus : params::softplus {
@@ -588,6 +657,54 @@ struct Softsign : params::softsign {
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
     return -2 * gg * g * x.sign() / (x.abs() + 1).pow(3);
+  }
+};
+
+// Tanhshrink: x - tanh(x), from x^3 P(x^2 - c) where that cancels, |x| < 1.5
+// (math::x_minus_tanh_near_zero). Backward keeps the input: grad tanh(x)^2.
+// Squaring a tanh doubles its error (4.8 ulp at x = 4.1 in float, 4.2 at 0.87),
+// so up to |x| = 1 it is (x - s)^2, s = x - tanh(x) from the series, with the
+// subtraction's rounding error carried into the square (Fast2Sum: |s| < |x|);
+// beyond, 1 - sech(x)^2 = 1 - 4e / (1 + e)^2, e = exp(-2|x|), where the small
+// term's error hardly shows.
+struct Tanhshrink : params::tanhshrink {
+  static constexpr Keeps keeps = Keeps::Input;
+  static constexpr double kWindow = math::series::kTanhshrinkWindow, kSquareUpTo = 1.0;
+  template <typename T, typename V> static C10_ALWAYS_INLINE V tanh_squared_near_zero(V x) {
+    const V s = math::x_minus_tanh_near_zero<T>(x);
+    const V hi = x - s, lo = (x - hi) - s;
+    return math::multiply_add(hi, hi, V(T(2)) * hi * lo);
+  }
+  template <typename V> static C10_ALWAYS_INLINE V one_minus_sech_squared(V e) {
+    const V one_plus_e = V(1) + e;
+    return V(1) - V(4) * e / (one_plus_e * one_plus_e);
+  }
+#if defined(__CUDA_ARCH__)
+  template <typename T> __device__ T forward(T x) const { return x - ::tanh(x); }
+  template <typename T> __device__ T backward_from_input(T grad, T x) const {
+    const T t = ::tanh(x);
+    return grad * (t * t);
+  }
+#else
+  template <typename T> T forward(T x) const {
+    return std::abs(x) < T(kWindow) ? math::x_minus_tanh_near_zero<T>(x) : x - std::tanh(x);
+  }
+  template <typename T> T backward_from_input(T grad, T x) const {
+    return grad * (std::abs(x) <= T(kSquareUpTo) ? tanh_squared_near_zero<T>(x)
+                                                 : one_minus_sech_squared(std::exp(T(-2) * std::abs(x))));
+  }
+#endif
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
+    return Vec<T>::blendv(x - math::tanh(x), math::x_minus_tanh_near_zero<T>(x), x.abs() < Vec<T>(T(kWindow)));
+  }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return grad * Vec<T>::blendv(one_minus_sech_squared(math::exp_minus_abs(x + x)), tanh_squared_near_zero<T>(x),
+                                 x.abs() <= Vec<T>(T(kSquareUpTo)));
+  }
+  template <typename Tensor>
+  Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
+    const Tensor t = x.tanh();
+    return 2 * gg * g * t * (1 - t * t);
   }
 };
 

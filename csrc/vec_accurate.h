@@ -8,7 +8,7 @@
 //   digits. Where that could happen the exp is taken 2^S times larger and 2^-S
 //   applied to the finished result (of_exp_minus_abs, GELU's normal_tail), so a
 //   subnormal result is rounded once;
-// - derivatives near their zeros. SiLU' and GELU' (both forms) cross zero at
+// - derivatives near their zeros. SiLU', GELU' (both forms) and Mish' cross zero at
 // one negative x0, where they are the difference of two terms of about 0.2:
 // the ordinary formula's absolute error, a few units of the type's 2^-p, is
 // then many units of the small result's last place. Within a window around
@@ -339,7 +339,40 @@ inline constexpr float kGeluRootFloat[] = {6e-02f, -7.5179154e-01f, 1.211445e-08
 inline constexpr double kGeluRootDouble[] = {0.9, -0.7517915246935645, 1.4956759177009883e-17, 0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09, 1.4506418938779426e-10, -8.950037692726255e-11, -9.950340824808053e-12, 3.725967039270119e-12, 5.482292964742324e-13, -1.3820118240601056e-13, -2.5871508475507507e-14, 4.578167824271334e-15, 1.0789662518230159e-15, -1.3507094681149317e-16};
 inline constexpr float kGeluTanhRootFloat[] = {5e-01f, -7.5246143e-01f, 1.1339628e-08f, 4.304001e-01f, 3.8751844e-01f, -1.5782854e-02f, -1.13944486e-01f, -1.6619328e-02f, 1.9682309e-02f, 5.2610594e-03f, -2.4227318e-03f, -9.2744204e-04f, 2.6392765e-04f, 1.2425228e-04f, -3.495617e-05f, -1.5950896e-05f};
 inline constexpr double kGeluTanhRootDouble[] = {0.5, -0.7524614220710163, 3.635560509207687e-17, 0.4304000910248585, 0.38751844613578895, -0.01578285352184803, -0.11394448308095899, -0.01661932834305256, 0.019682309459833118, 0.005261059254921912, -0.0024227318458750974, -0.0009274420230205449, 0.00026392764052681053, 0.00012425227802639782, -3.4956171694436116e-05, -1.5950896871645105e-05, 5.918611710894005e-06, 2.4335516344299543e-06, -9.898647747433667e-07, -4.3102482988029016e-07, 1.4157556987729473e-07, 7.520740909289922e-08, -1.6978217459781023e-08, -1.196180847972441e-08, 1.7637802707907564e-09, 1.744987137846621e-09, -1.708811216951738e-10, -2.433873557833449e-10};
+inline constexpr float kMishRootFloat[] = {3e-01f, -1.1924312e+00f, -3.0439375e-09f, 2.6694793e-01f, 2.0473127e-01f, 4.190782e-02f, -2.0271823e-02f, -1.5821127e-02f, -3.360685e-03f, 1.0924055e-03f, 9.898181e-04f, 2.5412935e-04f};
+inline constexpr double kMishRootDouble[] = {0.4, -1.1924312145154952, -4.8484829848031044e-17, 0.2669479140495345, 0.20473126408010586, 0.04190782104360987, -0.020271822716684245, -0.01582112656173338, -0.0033606849270232685, 0.0010924055409445854, 0.0009898181021289196, 0.00025412936386191073, -4.1961496031696126e-05, -5.582891567360688e-05, -1.72992708103044e-05, 9.427361327376651e-07, 2.9088199364912223e-06, 1.071676702702074e-06, 2.6879417855557728e-08, -1.4117255919499382e-07, -6.174424363104907e-08, -5.460186173028381e-09, 6.3895954615089855e-09, 3.3604012383661332e-09};
 }  // namespace roots
+
+// x - tanh(x) for |x| < 1.5, where it cancels (one ulp of tanh(x) is two or
+// more of the difference below 1.41): x^3 P(x^2 - c), P near-minimax for (x - tanh x) / x^3
+// (tools/fit_tanhshrink.py prints {c0_hi, c0_lo, c1, ...}). x^3 and P's
+// leading coefficient are carried as hi + lo (fma gives the rounding errors of
+// x x and x x^2): rounding them would cost a unit each; this is within 2 ulp.
+namespace series {
+inline constexpr double kTanhshrinkWindow = 1.5, kTanhshrinkCentre = 1.125;  // c = window^2 / 2
+inline constexpr float kTanhshrinkFloat[] = {2.302497e-01f, -9.167274e-10f, -6.298397e-02f, 1.7491039e-02f, -4.867192e-03f, 1.3547157e-03f, -3.771028e-04f, 1.0520746e-04f, -2.9286104e-05f, 7.793796e-06f, -2.1695225e-06f, 8.5566455e-07f, -2.3818737e-07f};
+inline constexpr double kTanhshrinkDouble[] = {0.23024970214677892, 2.0222691152820266e-18, -0.06298396506169865, 0.017491030600495887, -0.00486718968296191, 0.0013547848285535146, -0.0003771220802301151, 0.0001049775893248133, -2.9222118060200175e-05, 8.134424926664455e-06, -2.2643420549156968e-06, 6.303145445669624e-07, -1.75457730611111e-07, 4.884086921210281e-08, -1.3595605793650014e-08, 3.785453112190879e-09, -1.0537389914237788e-09, 2.9218910794100313e-10, -8.133532414263315e-11, 2.3579018914535305e-11, -6.56358192094635e-12, 1.3355404025595153e-12, -3.71768175457431e-13, 2.5143864230857145e-13, -6.999180639642659e-14};
+}  // namespace series
+template <typename T, typename V, size_t N>
+C10_ALWAYS_INLINE V x_minus_tanh_near_zero(V x, const T (&c)[N]) {
+  const V u_hi = x * x;
+  const V u_lo = multiply_sub(x, x, u_hi);
+  const V cube_hi = x * u_hi;
+  const V cube_lo = multiply_sub(x, u_hi, cube_hi) + x * u_lo;
+  const V v = u_hi - V(T(series::kTanhshrinkCentre));
+  V p(c[N - 1]);
+  for (size_t k = N - 1; k-- > 2;) p = multiply_add(p, v, V(c[k]));
+  p = multiply_add(p, v, V(c[1])) + V(c[0]);
+  return multiply_add(cube_hi, p, cube_lo * p);
+}
+template <typename T, typename V>
+C10_ALWAYS_INLINE V x_minus_tanh_near_zero(V x) {
+  if constexpr (std::is_same_v<T, double>) {
+    return x_minus_tanh_near_zero(x, series::kTanhshrinkDouble);
+  } else {
+    return x_minus_tanh_near_zero(x, series::kTanhshrinkFloat);
+  }
+}
 
 // d P(d) with d = t - x0_lo, t = x - x0_hi: Horner's rule with fused
 // multiply-adds (scalar T or Vectorized<T>).

@@ -13,7 +13,7 @@ from torch.testing._internal.common_modules import module_db
 
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, FLOAT_DTYPES, assert_same, output_grad_atol
+from helpers import EXACT, FLOAT_DTYPES, assert_same, judged_reference, output_grad_atol
 
 
 # torch.nn modules PyTorch's module_db has no ModuleInfo for (torch 2.13).
@@ -98,7 +98,12 @@ def test_module_state_and_moves(name):
             moved, moved_theirs = copy.deepcopy(ours).to(moved_dtype), copy.deepcopy(theirs).to(moved_dtype)
             assert [p.dtype for p in moved.parameters()] == [p.dtype for p in moved_theirs.parameters()]
             xd = x.detach().to(moved_dtype)
-            assert_same(moved(xd).detach(), moved_theirs(xd).detach(), name in EXACT)
+            ours_y, theirs_y = moved(xd).detach(), moved_theirs(xd).detach()
+            if name not in EXACT:  # where they differ, the float64 value decides (torch.nn's
+                # bfloat16 tanhshrink rounds tanh(x) before subtracting it: all its digits lost near 0)
+                truth = copy.deepcopy(theirs).double()(xd.double()).detach().reshape(-1)
+                theirs_y = judged_reference(ours_y, theirs_y, lambda i: truth[i])
+            assert_same(ours_y, theirs_y, name in EXACT)
 
 
 def save_load(module):

@@ -1,6 +1,6 @@
-"""Polynomials for derivatives near their zeros (csrc/vec_roots.h).
+"""Polynomials for derivatives near their zeros (csrc/vec_accurate.h, namespace roots).
 
-SiLU' and GELU' (both forms) cross zero at one negative x0. There f' is the
+SiLU', GELU' (both forms) and Mish' cross zero at one negative x0. There f' is the
 difference of two terms of about 0.2 (s and x s (1 - s); Phi and x phi), so
 the ordinary formula's absolute error, a few units of 2^-24 (or 2^-53), is
 many units of the small result's last place. Near x0 the kernels write
@@ -37,6 +37,7 @@ ROOTS = [
     ("silu", {}, "kSiluRoot", (0.2, 0.4)),
     ("gelu", {}, "kGeluRoot", (0.06, 0.9)),
     ("gelu", {"approximate": "tanh"}, "kGeluTanhRoot", (0.5, 0.5)),
+    ("mish", {}, "kMishRoot", (0.3, 0.4)),
 ]
 
 

@@ -66,8 +66,8 @@ def convert(model: nn.Module, inplace: bool = False,
             return_counts: bool = False) -> Union[nn.Module, Tuple[nn.Module, Counter]]:
     """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
     ReLU, ReLU6, Hardtanh, Threshold, Hardshrink, Softshrink, Hardsigmoid,
-    LeakyReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Softplus,
-    LogSigmoid, Softsign) replaced by its
+    LeakyReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Mish,
+    Softplus, LogSigmoid, Softsign, Tanhshrink) replaced by its
     torch_act twin, with the same settings and weights
     (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
 

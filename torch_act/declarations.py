@@ -95,6 +95,25 @@ def _exact_silu(m, x):
     return x * s, s + x * ds
 
 
+def _exact_mish(m, x):
+    """x tanh(softplus(x)) with u = exp(-|x|): tanh(log(1 + e^x)) = n / d, n = (1 + e^x)^2 - 1
+    and d = (1 + e^x)^2 + 1 divided by e^(2x) where x >= 0; 1 - t^2 = (d - n)(d + n) / d^2."""
+    u = m.exp(-abs(x))
+    s, _ = _sigmoid_parts(m, x)
+    n = m.where(x >= 0, 1 + 2 * u, u * (u + 2))
+    d = m.where(x >= 0, n + 2 * u * u, n + 2)
+    one_minus_t2 = m.where(x >= 0, 4 * u * u * (n + u * u), 4 * (n + 1)) / (d * d)
+    return x * (n / d), n / d + x * s * one_minus_t2
+
+
+def _exact_tanhshrink(m, x):
+    """x - tanh(x); below |x| = 0.01 its series (next term 1e-22 of the sum), where the difference cancels."""
+    e = m.exp(-2 * abs(x))
+    tanh = m.where(x >= 0, 1, -1) * (-m.expm1(-2 * abs(x))) / (1 + e)
+    series = x ** 3 / 3 - 2 * x ** 5 / 15 + 17 * x ** 7 / 315 - 62 * x ** 9 / 2835 + 1382 * x ** 11 / 155925
+    return m.where(abs(x) < m.const("0.01"), series, x - tanh), tanh * tanh
+
+
 DECLARATIONS = (
     Declaration(
         "relu", "ReLU", "ReLU",
@@ -232,6 +251,12 @@ DECLARATIONS = (
         TF.hardswish, nn.Hardswish, naive=lambda x: x * torch.clamp(x + 3, 0.0, 6.0) / 6, exact=True,
         repr_style="none"),
     Declaration(
+        "mish", "Mish", "Mish",
+        "Mish(x) = x * tanh(softplus(x)), elementwise.\n\n"
+        "Computed from exp(-|x|): no overflow, no cancellation, exact near underflow.\n"
+        "Backward keeps the input.",
+        TF.mish, nn.Mish, naive=lambda x: x * torch.tanh(TF.softplus(x)), exact_math=_exact_mish),
+    Declaration(
         "softplus", "Softplus", "Softplus",
         "Softplus(x) = log(1 + exp(beta * x)) / beta, and x where beta * x > threshold (torch's\n"
         "switch to the identity).\n\n"
@@ -255,4 +280,11 @@ DECLARATIONS = (
         "Backward keeps the input (grad / (1 + |x|)^2); torch.nn's composite keeps more.",
         TF.softsign, nn.Softsign, naive=lambda x: x / (1 + x.abs()), saturating=True,
         exact_math=lambda m, x: (x / (1 + abs(x)), 1 / (1 + abs(x)) ** 2)),
+    Declaration(
+        "tanhshrink", "Tanhshrink", "Tanhshrink",
+        "Tanhshrink(x) = x - tanh(x), elementwise.\n\n"
+        "Accurate near 0, where the difference cancels (torch.nn's is 0 for |x| < 3.5e-4 in\n"
+        "float32): there a polynomial for (x - tanh x) / x^3. Backward keeps the input\n"
+        "(grad * tanh(x)^2).",
+        TF.tanhshrink, nn.Tanhshrink, naive=lambda x: x - torch.tanh(x), exact_math=_exact_tanhshrink),
 )

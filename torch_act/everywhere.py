@@ -16,7 +16,8 @@ with the same arguments::
 
 Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
 threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/prelu/elu/
-elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/softplus/logsigmoid/softsign``, ``torch.relu/relu_/threshold/
+elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/mish/softplus/logsigmoid/softsign/tanhshrink``,
+``torch.relu/relu_/threshold/
 threshold_/hardshrink/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
 tanh``, for every activation in the
 registry. A call torch_act cannot take (a dtype, device or layout it has no
@@ -59,9 +60,11 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
         "gelu": ([F.gelu], []),
         "silu": ([F.silu], []),
         "hardswish": ([F.hardswish], []),
+        "mish": ([F.mish], []),
         "softplus": ([F.softplus], []),
         "logsigmoid": ([F.logsigmoid], []),
         "softsign": ([F.softsign], []),
+        "tanhshrink": ([F.tanhshrink], []),
     }
     routes = {}
     for name, (plain, inplace) in table.items():

@@ -19,9 +19,10 @@ DEFAULT_SETTINGS = {"leaky_relu": {"negative_slope": 0.1}}
 # the eye can follow; an activation not named here lands in "others".
 GROUPS = {
     "rectifiers": ("relu", "leaky_relu", "prelu", "relu6", "hardtanh", "threshold"),
-    "smooth rectifiers": ("elu", "selu", "celu", "gelu", "silu", "hardswish", "softplus"),
+    "smooth rectifiers": ("elu", "selu", "celu", "softplus"),
+    "self-gated (x times a gate of x)": ("gelu", "silu", "mish", "hardswish"),
     "squashing": ("sigmoid", "tanh", "hardsigmoid", "softsign", "logsigmoid"),
-    "shrinkage": ("hardshrink", "softshrink"),
+    "shrinkage": ("hardshrink", "softshrink", "tanhshrink"),
 }
 
 

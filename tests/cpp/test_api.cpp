@@ -143,6 +143,9 @@ void test_functions_match_torch() {
             [](auto& t) { return torch::nn::functional::softsign(t); }, x, "softsign" + d);
     compare([](auto& t) { return torch_act::hardswish(t); }, [](auto& t) { return torch::hardswish(t); }, x,
             "hardswish" + d);
+    compare([](auto& t) { return torch_act::mish(t); }, [](auto& t) { return torch::mish(t); }, x, "mish" + d);
+    compare([](auto& t) { return torch_act::tanhshrink(t); },
+            [](auto& t) { return torch::nn::functional::tanhshrink(t); }, x, "tanhshrink" + d);
     compare([](auto& t) { return torch_act::hardsigmoid(t); }, [](auto& t) { return torch::hardsigmoid(t); }, x,
             "hardsigmoid" + d);
 
@@ -265,6 +268,8 @@ void test_module_options_and_parameters() {
          "Softplus");
   EXPECT(printed(*torch_act::nn::LogSigmoid()) == "torch_act::nn::LogSigmoid()", "LogSigmoid");
   EXPECT(printed(*torch_act::nn::Softsign()) == "torch_act::nn::Softsign()", "Softsign");
+  EXPECT(printed(*torch_act::nn::Mish(true)) == "torch_act::nn::Mish(inplace=true)", "Mish");
+  EXPECT(printed(*torch_act::nn::Tanhshrink()) == "torch_act::nn::Tanhshrink()", "Tanhshrink");
   EXPECT(printed(*torch_act::nn::SELU(true)) == "torch_act::nn::SELU(inplace=true)", "SELU");
   EXPECT(printed(*torch_act::nn::CELU(torch_act::nn::CELUOptions().alpha(0.5))) == "torch_act::nn::CELU(alpha=0.5)",
          "CELU");

@@ -36,9 +36,11 @@
   X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none")) \
   X(silu, SiLU, INPLACE, NO_PARAMS)                           \
   X(hardswish, Hardswish, INPLACE, NO_PARAMS)                 \
+  X(mish, Mish, INPLACE, NO_PARAMS)                           \
   X(softplus, Softplus, OUT_OF_PLACE, PARAM2(double, beta, 1.0, double, threshold, 20.0)) \
   X(logsigmoid, LogSigmoid, OUT_OF_PLACE, NO_PARAMS)          \
-  X(softsign, Softsign, OUT_OF_PLACE, NO_PARAMS)
+  X(softsign, Softsign, OUT_OF_PLACE, NO_PARAMS)             \
+  X(tanhshrink, Tanhshrink, OUT_OF_PLACE, NO_PARAMS)
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
 

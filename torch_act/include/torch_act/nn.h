@@ -209,6 +209,7 @@ TORCH_MODULE(GELU);
 
 TORCH_ACT_INPLACE_MODULE(SiLU, silu);
 TORCH_ACT_INPLACE_MODULE(Hardswish, hardswish);
+TORCH_ACT_INPLACE_MODULE(Mish, mish);
 
 struct SoftplusOptions {
   SoftplusOptions() {}
@@ -232,6 +233,7 @@ TORCH_MODULE(Softplus);
 
 TORCH_ACT_PLAIN_MODULE(LogSigmoid, logsigmoid);
 TORCH_ACT_PLAIN_MODULE(Softsign, softsign);
+TORCH_ACT_PLAIN_MODULE(Tanhshrink, tanhshrink);
 
 #undef TORCH_ACT_PLAIN_MODULE
 #undef TORCH_ACT_INPLACE_MODULE
