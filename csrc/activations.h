@@ -69,6 +69,22 @@ struct PassesWhereSet {
   }
 };
 
+// The host scalar and the vector forward and backward_from_input of a struct
+// whose math is written once for both kinds, as static forward_any<T>(x) and
+// derivative<T>(x) over V = T or Vec<T> (GELU's tanh form, SiLU, Mish). On
+// the device the struct declares its own scalar forms, which hide these.
+template <typename Self>
+struct FormsFromAny {
+#if !defined(__CUDA_ARCH__)
+  template <typename T> T forward(T x) const { return Self::template forward_any<T>(x); }
+  template <typename T> T backward_from_input(T grad, T x) const { return grad * Self::template derivative<T>(x); }
+#endif
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return Self::template forward_any<T>(x); }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return grad * Self::template derivative<T>(x);
+  }
+};
+
 // ReLU: y = max(x, 0), NaN propagates, and -0.0 stays -0.0 as in torch (only
 // x < 0 is replaced). The mask bit is !(x <= 0) so that the gradient at NaN
 // is grad and at -0.0 is 0, as torch's threshold_backward(grad, result, 0).
@@ -393,7 +409,7 @@ struct GELU : params::gelu {
   // (math::Deep): |x| 13 in float, 30 in double (|2u| 177 and 1977), so 2u's
   // low part stays far below its ulp. Its derivative is s + w s (1 - s),
   // w = x (2u)' (math::sigmoid_product_derivative).
-  struct TanhForm {
+  struct TanhForm : FormsFromAny<TanhForm> {
     template <typename T> static constexpr T kClamp = std::is_same_v<T, double> ? 30.0 : 13.0;
     // A = 2 sqrt(2 / pi) as hi + lo.
     template <typename T> static constexpr math::Split<T> kA =
@@ -437,14 +453,7 @@ struct GELU : params::gelu {
       const T s = T(1) / (T(1) + exp(-two_u_plain(x)));
       return grad * (s + T(2) * x * s * (T(1) - s) * T(kSqrt2OverPi) * (T(1) + T(3 * kCubic) * x * x));
     }
-#else
-    template <typename T> T forward(T x) const { return forward_any<T>(x); }
-    template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
 #endif
-    template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
-    template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-      return grad * derivative<T>(x);
-    }
   };
   template <typename F> void with_form(const F& f) const { tanh_form ? f(TanhForm{}) : f(Erf{}); }
   template <typename Tensor>
@@ -463,7 +472,7 @@ struct GELU : params::gelu {
 // SiLU (swish): x * sigmoid(x); d/dx = s (1 + x (1 - s)), written without
 // 1 - s (math::sigmoid_product_derivative) and as d P(d) near its zero at
 // -1.2785. Backward reads the input.
-struct SiLU : params::silu {
+struct SiLU : params::silu, FormsFromAny<SiLU> {
   static constexpr Keeps keeps = Keeps::Input;
   // x sigmoid(x) from exp(-|x|), the same form for scalars and vectors.
   template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
@@ -481,14 +490,7 @@ struct SiLU : params::silu {
     const T s = T(1) / (T(1) + exp(-x));
     return grad * s * (T(1) + x * (T(1) - s));
   }
-#else
-  template <typename T> T forward(T x) const { return forward_any<T>(x); }
-  template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
 #endif
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return grad * derivative<T>(x);
-  }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
     const Tensor s = x.sigmoid();
@@ -530,7 +532,7 @@ struct Hardswish : params::hardswish {
 // (the sum as written cancels all over x < 0, 8 ulp off at x = -2.5 in float;
 // as 1 - small for x >= 0 and with the squares expanded this is within 4). B cancels
 // only near f's zero at -1.19 (with_root there). Backward keeps the input.
-struct Mish : params::mish {
+struct Mish : params::mish, FormsFromAny<Mish> {
   static constexpr Keeps keeps = Keeps::Input;
   template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
     return math::of_exp_minus_abs<T>(x, [x](V u) {
@@ -571,14 +573,7 @@ struct Mish : params::mish {
     const T c = T(2) - T(4) * xc + u * (T(4) - T(4) * xc + T(4) * u);
     return grad * (T(1) - u * u * c / (T(1) + u * (T(4) + u * (T(8) + u * (T(8) + T(4) * u)))) + (x - x));
   }
-#else
-  template <typename T> T forward(T x) const { return forward_any<T>(x); }
-  template <typename T> T backward_from_input(T grad, T x) const { return grad * derivative<T>(x); }
 #endif
-  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return forward_any<T>(x); }
-  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
-    return grad * derivative<T>(x);
-  }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
     // f'' = 2 s (1 - t^2) + x s (1 - s) (1 - t^2) - 2 x s^2 t (1 - t^2), t = tanh(softplus(x)).
