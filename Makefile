@@ -71,13 +71,18 @@ test: build
 QEMU_CPU ?= Nehalem
 # The capability tests but the accuracy sweep: it runs every kernel on the
 # DEFAULT build natively in make test already (capability_runs), and its
-# mpmath reference is most of its time, ten times slower emulated. One process:
-# xdist's workers would start outside the emulator.
+# mpmath reference is most of its time, ten times slower emulated. The
+# xdist workers are started inside the emulator (--tx ...//python=qemu ...);
+# only the controller, which runs no test, is native.
 QEMU_TESTS := $(filter-out tests/test_accuracy.py,$(CAPABILITY_TESTS))
+QEMU_PYTHON = qemu-x86_64 -cpu $(QEMU_CPU) $(CURDIR)/$(PY)
+# The table the emulated CPU must get, asserted inside the workers (so a worker started natively fails).
+QEMU_EXPECT ?= $(if $(filter Haswell,$(QEMU_CPU)),AVX2,DEFAULT)
 qemu-test: build
 	@command -v qemu-x86_64 >/dev/null || { echo "qemu-test needs qemu-x86_64 (apt-get install qemu-user)"; exit 1; }
-	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
-	qemu-x86_64 -cpu $(QEMU_CPU) $(PY) -m pytest -q -p no:cacheprovider $(QEMU_TESTS)
+	$(QEMU_PYTHON) -c "import torch, torch_act; print('torch_act kernels:', torch.ops.torch_act.cpu_capability(), '| torch kernels:', torch.backends.cpu.get_cpu_capability())"
+	TORCH_ACT_EXPECT_CAPABILITY=$(QEMU_EXPECT) $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/test_cpu_capability.py::test_runs_the_expected_table $(QEMU_TESTS) -d --tx '$(PYTEST_WORKERS)*popen//python=$(QEMU_PYTHON)'
 
 # Checking builds (sanitize, fuzz, coverage): the op library built with extra
 # flags (setup.py's instrumentation_flags) in a copy of the sources, so the

@@ -31,6 +31,13 @@ def test_current_capability_is_reported():
     assert torch.ops.torch_act.cpu_capability() in CAPABILITIES.values()
 
 
+@pytest.mark.skipif("TORCH_ACT_EXPECT_CAPABILITY" not in os.environ,
+                    reason="make qemu-test sets TORCH_ACT_EXPECT_CAPABILITY: the table its emulated CPU must get")
+def test_runs_the_expected_table():
+    """Under make qemu-test: this process (an xdist worker) runs on the emulated CPU."""
+    assert torch.ops.torch_act.cpu_capability() == os.environ["TORCH_ACT_EXPECT_CAPABILITY"]
+
+
 def test_forcing_selects_the_table_and_bad_names_are_refused():
     code = "import torch, torch_act; print(torch.ops.torch_act.cpu_capability())"
     ok = supported()
