@@ -33,10 +33,9 @@ LAYERS, WIDTH, BATCH = 4, 512, 2048  # activations 4 MB each: a visible share ne
 
 def mlp(entry, torch_side):
     torch.manual_seed(0)
-    cls = entry.torch_module if torch_side else entry.module
     blocks = []
     for _ in range(LAYERS):
-        blocks += [nn.Linear(WIDTH, WIDTH), cls(WIDTH) if entry.parameter else cls(**entry.required_kwargs)]
+        blocks += [nn.Linear(WIDTH, WIDTH), entry.new_module(WIDTH, torch_side)]
     return nn.Sequential(*blocks)
 
 

@@ -22,10 +22,9 @@ from torch import nn
 torch.manual_seed(0)
 layers, width, batch, name, side = {layers}, {width}, {batch}, {name!r}, {side!r}
 entry = torch_act.ACTIVATIONS[name]
-cls = entry.torch_module if side == "torch.nn" else entry.module
 blocks = []
 for _ in range(layers):
-    blocks += [nn.Linear(width, width), cls(width) if entry.parameter else cls(**entry.required_kwargs)]
+    blocks += [nn.Linear(width, width), entry.new_module(width, torch_side=side == "torch.nn")]
 model = nn.Sequential(*blocks)
 opt = torch.optim.SGD(model.parameters(), lr=1e-3)
 x, target = torch.randn(batch, width), torch.randn(batch, width)

@@ -63,11 +63,6 @@ def block(act, dropout, width=WIDTH):
     return nn.Sequential(*layers).train()
 
 
-def make_act(entry, torch_side, width=WIDTH):
-    cls = entry.torch_module if torch_side else entry.module
-    return cls(width) if entry.parameter else cls(**entry.required_kwargs)
-
-
 def measure(rss=False):
     """Rows of extra saved bytes per activation; rss=True measures resident
     memory instead of hooked storages (call it in a process set up by rss_rows)."""
@@ -76,14 +71,14 @@ def measure(rss=False):
     unit = batch * width * x.element_size()
     count = rss_growth if rss else saved_bytes
     for entry in ACTIVATIONS.values():  # one-time allocations (thread pools, GEMM buffers) first
-        count(block(make_act(entry, False, width), True, width), x)
+        count(block(entry.new_module(width), True, width), x)
     rows = []
     for name, entry in ACTIVATIONS.items():
         row = {"activation": entry.title}
         for label, dropout in (("A", False), ("B", True)):
             base = count(block(None, dropout, width), x)
             for side, torch_side in (("torch.nn", True), ("torch_act", False)):
-                extra = count(block(make_act(entry, torch_side, width), dropout, width), x) - base
+                extra = count(block(entry.new_module(width, torch_side), dropout, width), x) - base
                 row[f"{label} {side}"] = extra / unit
         rows.append(row)
     return rows

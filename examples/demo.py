@@ -57,14 +57,10 @@ def load_data(seed=0):
     return (x[:split], y[:split]), (x[split:], y[split:])
 
 
-def activation_layer(entry, width):
-    return entry.module(width) if entry.parameter else entry.module(**entry.required_kwargs)
-
-
 def make_mlp(entry, hidden_layers=2, width=WIDTH):
     layers, fan_in = [], 64
     for _ in range(hidden_layers):
-        layers += [nn.Linear(fan_in, width), activation_layer(entry, width)]
+        layers += [nn.Linear(fan_in, width), entry.new_module(width)]
         fan_in = width
     return nn.Sequential(*layers, nn.Linear(fan_in, 10))
 

@@ -102,7 +102,7 @@ def test_cuda_graph_captures_a_training_step():
     torch.manual_seed(0)
     layers = []
     for name, entry in ACTIVATIONS.items():
-        layers += [nn.Linear(16, 16), entry.module(16) if entry.parameter else entry.module(**entry.required_kwargs)]
+        layers += [nn.Linear(16, 16), entry.new_module(16)]
     model = nn.Sequential(*layers).cuda()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x, y = torch.randn(8, 16, device="cuda"), torch.randn(8, 16, device="cuda")

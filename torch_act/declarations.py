@@ -108,8 +108,7 @@ def _exact_mish(m, x):
 
 def _exact_tanhshrink(m, x):
     """x - tanh(x); below |x| = 0.01 its series (next term 1e-22 of the sum), where the difference cancels."""
-    e = m.exp(-2 * abs(x))
-    tanh = m.where(x >= 0, 1, -1) * (-m.expm1(-2 * abs(x))) / (1 + e)
+    tanh, _ = _exact_tanh(m, x)
     series = x ** 3 / 3 - 2 * x ** 5 / 15 + 17 * x ** 7 / 315 - 62 * x ** 9 / 2835 + 1382 * x ** 11 / 155925
     return m.where(abs(x) < m.const("0.01"), series, x - tanh), tanh * tanh
 

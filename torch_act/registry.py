@@ -49,6 +49,13 @@ class Activation:
     exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
     derivative_from_output: Optional[Callable[..., Any]] = None
 
+    def new_module(self, width: int, torch_side: bool = False) -> nn.Module:
+        """A fresh module of this kind (torch.nn's twin with ``torch_side``) with the
+        default settings, torch.nn's required ones included (Threshold's): ``width``
+        channels for the weighted family (PReLU's num_parameters), unused by the rest."""
+        cls = self.torch_module if torch_side else self.module
+        return cls(width) if self.parameter else cls(**self.required_kwargs)
+
     def from_torch(self, module: nn.Module) -> nn.Module:
         """torch_act's twin of a torch.nn module of this kind: same settings, same weights."""
         twin = self.module(**{name: getattr(module, name) for name in self.settings})
