@@ -3,6 +3,7 @@
 # make build - (re)build the extension in place
 # make cpp-test - build and run the C++ tests and example (CTest), part of make test
 # make bench / bench-full - timings against torch.nn, written to benchmarks/RESULTS.md
+# make bench-gated - SwiGLU/GeGLU/ReGLU fused against the composite in a LLaMA MLP block (RESULTS_GATED.md)
 # make accuracy - worst ulp error of every smooth activation against mpmath, into README.md
 # make mca - predicted cycles per element of every op's loops, torch_act's and ATen's, on
 #            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
@@ -23,7 +24,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full mca accuracy build clean
+.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full bench-gated mca accuracy build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +49,7 @@ build: $(VENV)/.built
 PYTEST_WORKERS ?= 2
 XDIST := -n $(PYTEST_WORKERS)
 CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py tests/test_accuracy.py \
-  tests/test_batch_invariance.py
+  tests/test_batch_invariance.py tests/test_gated.py
 # $(1): the Python command (make coverage runs it in its copy of the sources).
 define capability_runs
 	@for cap in default avx2 avx512; do \
@@ -79,7 +80,10 @@ QEMU_CPU ?= Nehalem
 # mpmath reference is most of its time, ten times slower emulated. The
 # xdist workers are started inside the emulator (--tx ...//python=qemu ...);
 # only the controller, which runs no test, is native.
-QEMU_TESTS := $(filter-out tests/test_accuracy.py,$(CAPABILITY_TESTS))
+# Of the gated family's tests, the one without an mpmath reference (every
+# gated op forward and backward, three dtypes, shifted slices).
+QEMU_TESTS := $(filter-out tests/test_accuracy.py tests/test_gated.py,$(CAPABILITY_TESTS)) \
+  tests/test_gated.py::test_batch_invariance
 QEMU_PYTHON = qemu-x86_64 -cpu $(QEMU_CPU) $(CURDIR)/$(PY)
 # The table the emulated CPU must get, asserted inside the workers (so a worker started natively fails).
 QEMU_EXPECT ?= $(if $(filter Haswell,$(QEMU_CPU)),AVX2,DEFAULT)
@@ -251,6 +255,12 @@ bench: build $(VENV)/.demo-deps-installed
 
 bench-full: build $(VENV)/.demo-deps-installed
 	$(PY) benchmarks/bench.py --full
+
+# The gated activations in a LLaMA-style MLP block, fused against F.silu(gate) * up,
+# with this CPU's best kernels and then with the AVX2 builds of both.
+bench-gated: build $(VENV)/.demo-deps-installed
+	$(PY) benchmarks/gated_mlp.py
+	ATEN_CPU_CAPABILITY=avx2 TORCH_ACT_CPU_CAPABILITY=avx2 $(PY) benchmarks/gated_mlp.py --append
 
 # Worst error of every smooth activation against the exact value (mpmath), torch_act and
 # torch.nn, written into README.md's accuracy table.

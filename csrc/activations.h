@@ -340,6 +340,25 @@ struct Sigmoid : params::sigmoid {
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_output(Vec<T> grad, Vec<T> y) const {
     return grad * (Vec<T>(T(1)) - y) * y;
   }
+  // From the input (the gated family has the gate, not sigmoid of it): e / (1 + e)^2,
+  // e = exp(-|x|), where (1 - y) y would cancel for x >> 0 (1 - y is y's rounding error there).
+#if defined(__CUDA_ARCH__)
+  template <typename T> __device__ T backward_from_input(T grad, T x) const {
+    const T e = exp(-fabs(x));
+    return grad * (e / ((T(1) + e) * (T(1) + e)));
+  }
+#else
+  template <typename T> T backward_from_input(T grad, T x) const {
+    const T e = std::exp(-std::abs(x));
+    return grad * (e / ((T(1) + e) * (T(1) + e)));
+  }
+#endif
+  template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
+    return grad * math::of_exp_minus_abs<T>(x, [](Vec<T> e) {
+      const Vec<T> d = Vec<T>(T(1)) + e;
+      return e / (d * d);
+    });
+  }
   template <typename Tensor>
   Tensor double_backward_from_output(const Tensor& gg, const Tensor& g, const Tensor& y) const {
     return gg * g * (1 - 2 * y);
@@ -785,10 +804,50 @@ void with_form(const Act& act, const F& f) {
   }
 }
 
+// grad * f'(x) from the input x, whatever f's backward reads: its input, its
+// output (recomputed from x) or its mask bit (from x). The gated family's
+// backward has the gate, never the activation's output or mask.
+template <typename Form, typename V>
+C10_HOST_DEVICE C10_ALWAYS_INLINE V backward_at_input(const Form& f, V grad, V x) {
+  if constexpr (requires { f.backward_from_input(grad, x); }) {
+    return f.backward_from_input(grad, x);
+  } else if constexpr (requires { f.backward_from_output(grad, x); }) {
+    return f.backward_from_output(grad, f.forward(x));
+  } else {
+    return f.backward(grad, f.mask_bit(x));
+  }
+}
+
+// The gated family: act(gate) * up, act the elementwise activation Inner
+// with the gated op's hyper-parameters (GeGLU's approximate is GELU's).
+// Backward keeps gate and up and gives both gradients in one pass:
+//   grad_gate = grad * up * act'(gate),  grad_up = grad * act(gate).
+// The kernels take act's forms from Inner (with_form(act.inner(), ...)), so
+// the gated results are as accurate as act's, plus the product's rounding.
+template <typename Self, typename Inner>
+struct GatedBy {
+  static constexpr Keeps keeps = Keeps::GateAndUp;
+  using inner_type = Inner;
+  Inner inner() const {
+    return std::apply([](const auto&... a) { return Inner{typename Inner::params_type{a...}}; },
+                      static_cast<const Self&>(*this).tie());
+  }
+  std::string invalid_params() const {
+    if constexpr (requires(const Inner& i) { i.invalid_params(); }) return inner().invalid_params();
+    return "";
+  }
+};
+
+struct SwiGLU : params::swiglu, GatedBy<SwiGLU, SiLU> {};
+struct GeGLU : params::geglu, GatedBy<GeGLU, GELU> {};
+struct ReGLU : params::reglu, GatedBy<ReGLU, ReLU> {};
+struct SigmoidGLU : params::sigmoid_glu, GatedBy<SigmoidGLU, Sigmoid> {};
+
 // The math structs, in the order of activation_list.h.
 #define TORCH_ACT_COMMA_STRUCT(op, Struct, ...) , Struct
 using Elementwise = detail::DropFirst<void TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
 using Weighted = detail::DropFirst<void TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
+using Gated = detail::DropFirst<void TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
 #undef TORCH_ACT_COMMA_STRUCT
 
 }  // namespace CPU_CAPABILITY

@@ -24,6 +24,7 @@ enum class Keeps {
   Input,           // the forward input
   OutputOrInput,   // either, chosen from the hyper-parameters (act.saves_output())
   InputAndWeight,  // the input and a learned per-channel weight
+  GateAndUp,       // both inputs of a gated activation act(gate) * up
 };
 
 template <typename... Ts>
@@ -107,6 +108,9 @@ namespace params {
     static std::string schema() { return std::string() TORCH_ACT_PARAMS(SCHEMA, params); } \
   };
 TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_PARAMS_STRUCT)
+#define TORCH_ACT_GATED_PARAMS_STRUCT(op, Struct, params) TORCH_ACT_PARAMS_STRUCT(op, Struct, OUT_OF_PLACE, params)
+TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_GATED_PARAMS_STRUCT)
+#undef TORCH_ACT_GATED_PARAMS_STRUCT
 #undef TORCH_ACT_PARAMS_STRUCT
 
 #define TORCH_ACT_PARAMS_STRUCT(op, Struct)                          \
@@ -126,6 +130,7 @@ TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_PARAMS_STRUCT)
 #define TORCH_ACT_COMMA_NAME(op, ...) , op
 using Elementwise = detail::DropFirst<void TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_COMMA_NAME)>::type;
 using Weighted = detail::DropFirst<void TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_COMMA_NAME)>::type;
+using Gated = detail::DropFirst<void TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_COMMA_NAME)>::type;
 #undef TORCH_ACT_COMMA_NAME
 
 }  // namespace params

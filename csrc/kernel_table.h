@@ -46,6 +46,14 @@ struct WeightedKernels {
                    const void* x, const void* weight, void* grad_input, double* partial, int64_t chunk);
 };
 
+// The gated family: y = act(gate) * up; backward writes both gradients in one pass.
+template <typename Params>
+struct GatedKernels {
+  void (*forward)(const Params& p, c10::ScalarType dtype, const void* gate, const void* up, void* y, int64_t n);
+  void (*backward)(const Params& p, c10::ScalarType dtype, const void* grad, const void* gate, const void* up,
+                   void* grad_gate, void* grad_up, int64_t n);
+};
+
 template <template <typename> class Kernels, typename L>
 struct TupleOf;
 template <template <typename> class Kernels, typename... Params>
@@ -57,12 +65,13 @@ struct KernelTable {
   const char* capability;
   typename TupleOf<ElementwiseKernels, params::Elementwise>::type elementwise;
   typename TupleOf<WeightedKernels, params::Weighted>::type weighted;
+  typename TupleOf<GatedKernels, params::Gated>::type gated;
 };
 
 // Defines `struct Entries` (for make_kernel_table) in a backend's namespace,
 // from its family kernels there: forward<Act>, forward_with_mask<Act>,
 // mask_backward<Act>, saved_backward<Act>, weighted_forward<Act>,
-// weighted_backward<Act>. A macro, because only there do those names resolve;
+// weighted_backward<Act>, gated_forward<Act>, gated_backward<Act>. A macro, because only there do those names resolve;
 // each activation gets the kernels of its family only.
 #define TORCH_ACT_KERNEL_ENTRIES                                                               \
   struct Entries {                                                                             \
@@ -78,13 +87,19 @@ struct KernelTable {
     static constexpr WeightedKernels<typename Act::params_type> weighted() {                   \
       return {weighted_forward<Act>, weighted_backward<Act>};                                  \
     }                                                                                          \
+    template <typename Act>                                                                    \
+    static constexpr GatedKernels<typename Act::params_type> gated() {                         \
+      return {gated_forward<Act>, gated_backward<Act>};                                        \
+    }                                                                                          \
   };
 
-// A backend's table: Entries::elementwise<Act>() and Entries::weighted<Act>()
-// give one activation's kernels (those of its family), for every activation.
-template <typename Entries, typename... E, typename... W>
-constexpr KernelTable make_kernel_table(const char* name, List<E...>, List<W...>) {
-  return {name, std::tuple{Entries::template elementwise<E>()...}, std::tuple{Entries::template weighted<W>()...}};
+// A backend's table: Entries::elementwise<Act>(), ::weighted<Act>() and
+// ::gated<Act>() give one activation's kernels (those of its family), for
+// every activation of act::Elementwise, act::Weighted and act::Gated.
+template <typename Entries, typename... E, typename... W, typename... G>
+constexpr KernelTable make_kernel_table(const char* name, List<E...>, List<W...>, List<G...>) {
+  return {name, std::tuple{Entries::template elementwise<E>()...}, std::tuple{Entries::template weighted<W>()...},
+          std::tuple{Entries::template gated<G>()...}};
 }
 
 // The kernels of activation Act (its params:: struct names the entry).
@@ -93,6 +108,8 @@ const auto& kernels_of(const KernelTable& table) {
   using P = typename Act::params_type;
   if constexpr (Act::keeps == Keeps::InputAndWeight) {
     return std::get<WeightedKernels<P>>(table.weighted);
+  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+    return std::get<GatedKernels<P>>(table.gated);
   } else {
     return std::get<ElementwiseKernels<P>>(table.elementwise);
   }

@@ -130,6 +130,14 @@ CHECKS = [
     Check("torch_act/include/torch_act/nn.h", "expected 'num_parameters' >= 1",
           r"torch_act::nn::PReLU: expected 'num_parameters' >= 1, but got 0",
           elsewhere="tests/cpp/test_api.cpp (bad_input_errors): a C++ module option, no Python path reaches it"),
+    Check("torch_act/include/torch_act/functional.h", "glu does not support scalars",
+          r"glu does not support scalars because halving size must be even",
+          elsewhere="tests/cpp/test_api.cpp (gated_activations): the C++ split forms; Python's "
+                    "(torch_act/gated.py) raise the same words, tests/test_gated.py"),
+    Check("torch_act/include/torch_act/functional.h", "Halving dimension must be even",
+          r"Halving dimension must be even, but dimension 1 is size 3",
+          elsewhere="tests/cpp/test_api.cpp (gated_activations): the C++ split forms; Python's "
+                    "(torch_act/gated.py) raise the same words, tests/test_gated.py"),
     Check("torch_act/include/torch_act/nn.h", "must be greater than min_val",
           r"torch_act::nn::Hardtanh: max_val \(1\) must be greater than min_val \(2\)",
           elsewhere="tests/cpp/test_api.cpp (bad_input_errors): a C++ module option, no Python path reaches it"),

@@ -130,10 +130,36 @@ def ops_on_every_placement(mesh):
                                            equal_nan=True)
 
 
+def gated_ops_on_every_placement(mesh):
+    """swiglu & co.: gate, up and both gradients keep the placement they share;
+    a Partial grad_output gives the same gradients once reduced."""
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+
+    g = torch.Generator().manual_seed(4)
+    gate, up, grad_out = (torch.randn(4, 6, generator=g, dtype=torch.float64) for _ in range(3))
+    for name, entry in torch_act.GATED.items():
+        for kwargs in entry.variants:
+            leaves = [t.clone().requires_grad_() for t in (gate, up)]
+            y = entry.function(*leaves, **kwargs)
+            ref = (y.detach(), *torch.autograd.grad(y, leaves, grad_out))
+            for placement in (Shard(0), Shard(1), Replicate()):
+                gd, ud = (distribute_tensor(t, mesh, [placement]).requires_grad_() for t in (gate, up))
+                yd = entry.function(gd, ud, **kwargs)
+                assert isinstance(yd, DTensor) and yd.placements == (placement,), (name, placement, yd.placements)
+                for grad_d in (distribute_tensor(grad_out, mesh, [placement]),
+                               DTensor.from_local(grad_out / WORLD, mesh, [Partial()])):
+                    grads = torch.autograd.grad(yd, [gd, ud], grad_d, retain_graph=True)
+                    msg = f"{name} {kwargs} {placement} grad {grad_d.placements}"
+                    torch.testing.assert_close(yd.full_tensor(), ref[0], msg=msg)
+                    for a, b in zip(grads, ref[1:]):
+                        torch.testing.assert_close(a.full_tensor(), b, msg=msg)
+
+
 def test_every_op_keeps_shard_and_replicate_and_reduces_partial(tmp_path):
     # With the bit-for-bit shard check below in the same processes: each
     # spawn and gloo teardown is a chance of the teardown abort noted in _entry.
-    run_on_two_ranks("ops_on_every_placement,shards_equal_the_whole_bit_for_bit", tmp_path)
+    run_on_two_ranks("ops_on_every_placement,shards_equal_the_whole_bit_for_bit,gated_ops_on_every_placement",
+                     tmp_path)
 
 
 def shards_equal_the_whole_bit_for_bit(mesh):

@@ -1,10 +1,11 @@
 """torch.library.opcheck on every op in the torch_act namespace (schema,
 autograd registration, fake/meta kernels, AOT dispatch), with samples derived
-from the registry: every op of every activation's family, every argument set."""
+from the registries (ACTIVATIONS, GATED): every op of every activation's
+family, every argument set."""
 import pytest
 import torch
 
-from torch_act import ACTIVATIONS
+from torch_act import ACTIVATIONS, GATED
 from torch_act._codegen import hyper_parameters
 
 ops = torch.ops.torch_act
@@ -49,7 +50,22 @@ def samples():
                     yield name + "_backward", (g.clone().requires_grad_(), saved, *params)
 
 
-SAMPLES = list(samples())
+def gated_samples():
+    """The gated family: (gate, up, params) and its backward (grad, gate, up, params)."""
+    for dtype in (torch.float32, torch.float64):
+        gate, up = _x(3, 5, 7, dtype=dtype), _x(3, 5, 7, dtype=dtype)
+        up_cl = _x(2, 3, 4, 5, dtype=dtype)
+        gate_cl = up_cl.detach().contiguous(memory_format=torch.channels_last).requires_grad_()
+        g = torch.randn(3, 5, 7, dtype=dtype)
+        for name, entry in GATED.items():
+            for kwargs in entry.variants:
+                params = tuple(kwargs.values())
+                yield name, (gate, up, *params)
+                yield name, (gate_cl, up_cl, *params)  # gate and up in different layouts
+                yield name + "_backward", (g.clone().requires_grad_(), gate, up, *params)
+
+
+SAMPLES = list(samples()) + list(gated_samples())
 
 
 # Ops without tensor arguments: nothing for opcheck to check.

@@ -6,7 +6,9 @@ functions (``torch_act.leaky_relu(x)``), the modules
 (``torch_act.LeakyReLU()``), or the dispatcher ops
 (``torch.ops.torch_act.leaky_relu``); ``torch_act.convert(model)`` swaps a
 model's activation modules, ``with torch_act.everywhere():`` reaches the
-activations it calls as functions.
+activations it calls as functions. The gated activations of transformer
+MLPs (``torch_act.swiglu(gate, up)``, ``geglu``, ``reglu``, ``glu`` and their
+modules) are in ``torch_act.gated``.
 """
 from . import _library  # loads the op library first
 from . import functional, modules
@@ -14,6 +16,9 @@ from .convert import convert
 from .everywhere import Everywhere, disable, enable, everywhere
 from .functional import *  # noqa: F401,F403  (one function per activation)
 from .modules import *  # noqa: F401,F403  (one module per activation)
+from . import gated
+from .gated import (GATED, GLU, GatedActivation, GeGLU, ReGLU, SwiGLU, geglu, geglu_halves, glu, reglu,
+                    reglu_halves, sigmoid_glu, swiglu, swiglu_halves)
 from .registry import ACTIVATIONS, Activation
 from .distributed import register_when_dtensor_is_imported
 
@@ -29,4 +34,4 @@ library_path = _library.LIBRARY_PATH
 
 __all__ = ["ACTIVATIONS", "Activation", "functional", "convert", "everywhere", "enable", "disable", "Everywhere",
            "cmake_prefix_path", "library_path",
-           *functional.__all__, *modules.__all__]
+           *functional.__all__, *modules.__all__, *gated.__all__]

@@ -10,13 +10,14 @@ from typing import Counter, Set, Tuple, Union
 
 from torch import nn
 
+from . import gated
 from .registry import ACTIVATIONS
 
 log = logging.getLogger("torch_act")
 
 # A call of one of torch's activation functions in source code: F.relu(...),
 # torch.sigmoid(...), nn.functional.gelu(...), x.relu_(), x.tanh().
-_NAMES = "|".join(sorted(ACTIVATIONS, key=len, reverse=True))
+_NAMES = "|".join(sorted([*ACTIVATIONS, "glu"], key=len, reverse=True))
 _FUNCTIONAL_CALL = re.compile(
     rf"(?:\b(?:F|functional|torch)\.(?P<fn>{_NAMES})_?\s*\()|(?:\.(?P<method>relu|sigmoid|tanh)_?\(\s*\))")
 
@@ -26,6 +27,8 @@ def _twin(module: nn.Module):
     for entry in ACTIVATIONS.values():
         if type(module) is entry.torch_module:
             return entry.from_torch(module)
+    if type(module) is nn.GLU:
+        return gated.GLU(module.dim).train(module.training)
     return None
 
 
@@ -67,7 +70,7 @@ def convert(model: nn.Module, inplace: bool = False,
     """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
     ReLU, ReLU6, Hardtanh, Threshold, Hardshrink, Softshrink, Hardsigmoid,
     LeakyReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Mish,
-    Softplus, LogSigmoid, Softsign, Tanhshrink) replaced by its
+    Softplus, LogSigmoid, Softsign, Tanhshrink; and GLU) replaced by its
     torch_act twin, with the same settings and weights
     (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
 
@@ -100,5 +103,5 @@ def convert(model: nn.Module, inplace: bool = False,
                       "(or after torch_act.enable()) to use torch_act's kernels for them too", stacklevel=2)
     elif not swapped:
         warnings.warn("torch_act.convert: found no torch.nn activation module to swap "
-                      f"({', '.join(e.torch_module.__name__ for e in ACTIVATIONS.values())})", stacklevel=2)
+                      f"({', '.join(e.torch_module.__name__ for e in ACTIVATIONS.values())}, GLU)", stacklevel=2)
     return (model, swapped) if return_counts else model

@@ -5,6 +5,8 @@ torch.distributed.tensor are imported.
 * Elementwise ops keep any Shard or Replicate placement. Partial inputs are
   reduced first (the activations are not linear); the backward ops are linear
   in ``grad_output``, so a Partial gradient stays Partial.
+* Gated ops (swiglu, ...): gate, up and the gradients share one placement;
+  a Partial ``grad_output`` gives Partial gradients.
 * PReLU: a per-channel weight follows a sharded channel dim (input Shard(1),
   weight Shard(0)); sharded elsewhere, the weight is replicated and its
   gradient is Partial (each rank sums its part).
@@ -25,6 +27,7 @@ import torch
 
 from ._codegen import op_exists
 from .declarations import DECLARATIONS
+from .gated import GATED
 
 __all__ = ["register_sharding_strategies", "register_when_dtensor_is_imported"]
 
@@ -39,6 +42,20 @@ def _elementwise_strategies(ndim: int, n_tensors: int, n_params: int, partial_fi
     out += [([Shard(d)], [Shard(d)] * n_tensors + none) for d in range(ndim)]
     if partial_first:
         out.append(([Partial()], [Partial()] + [Replicate()] * (n_tensors - 1) + none))
+    return out
+
+
+def _gated_strategies(ndim: int, n_params: int, backward: bool):
+    """(outputs, inputs) for a gated op (gate, up) -> output, or its backward
+    (grad_output, gate, up) -> (grad_gate, grad_up): every tensor Shard(d) or
+    Replicate alike; the backward is linear in grad_output, so a Partial one
+    gives Partial gradients."""
+    from torch.distributed.tensor import Partial, Replicate, Shard
+
+    n_out, n_in, none = (2, 3, [None] * n_params) if backward else (1, 2, [None] * n_params)
+    out = [([p] * n_out, [p] * n_in + none) for p in [Replicate()] + [Shard(d) for d in range(ndim)]]
+    if backward:
+        out.append(([Partial()] * 2, [Partial(), Replicate(), Replicate()] + none))
     return out
 
 
@@ -152,6 +169,11 @@ def register_sharding_strategies() -> None:
         else:
             register_sharding(getattr(ops, d.name + "_backward").default)(
                 lambda grad, saved, *params: _elementwise_strategies(grad.ndim, 2, len(params), partial_first=True))
+    for name in GATED:
+        register_sharding(getattr(ops, name).default)(
+            lambda gate, up, *params: _gated_strategies(gate.ndim, len(params), backward=False))
+        register_sharding(getattr(ops, name + "_backward").default)(
+            lambda grad, gate, up, *params: _gated_strategies(grad.ndim, len(params), backward=True))
 
 
 class _RegisterAfterImport(importlib.abc.MetaPathFinder):

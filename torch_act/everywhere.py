@@ -16,7 +16,7 @@ with the same arguments::
 
 Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
 threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/prelu/elu/
-elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/mish/softplus/logsigmoid/softsign/tanhshrink``,
+elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/mish/softplus/logsigmoid/softsign/tanhshrink/glu``,
 ``torch.relu/relu_/threshold/
 threshold_/hardshrink/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
 tanh``, for every activation in the
@@ -34,6 +34,7 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 from torch.overrides import TorchFunctionMode
 
+from . import gated
 from .registry import ACTIVATIONS
 
 _FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
@@ -66,7 +67,7 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
         "softsign": ([F.softsign], []),
         "tanhshrink": ([F.tanhshrink], []),
     }
-    routes = {}
+    routes: Dict[Callable, Tuple[str, bool]] = {F.glu: ("glu", False)}  # the gated family's one torch.nn function
     for name, (plain, inplace) in table.items():
         if name in ACTIVATIONS:
             routes.update({fn: (name, False) for fn in plain})
@@ -86,9 +87,13 @@ def _takes(t) -> bool:
     return t.device.type in ("cpu", "meta") or (t.device.type == "cuda" and _has_cuda_kernels())
 
 
+def _function(name: str) -> Callable[..., torch.Tensor]:
+    return gated.glu if name == "glu" else ACTIVATIONS[name].function
+
+
 def _bind(name: str, inplace_alias: bool, args, kwargs) -> Optional[inspect.BoundArguments]:
     """The call's arguments bound to torch_act's function, or None where they do not fit."""
-    signature = inspect.signature(ACTIVATIONS[name].function)
+    signature = inspect.signature(_function(name))
     if inplace_alias:
         signature = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "inplace"])
     try:
@@ -110,6 +115,9 @@ def _fits(name: str, bound: inspect.BoundArguments) -> bool:
                 and w.dim() <= 1 and w.numel() in (1, channels))
     if name == "gelu":
         return bound.arguments["approximate"] in ("none", "tanh")
+    if name == "glu":  # torch's own error for a scalar, an odd split or a bad dim
+        dim = bound.arguments["dim"]
+        return x.dim() > 0 and -x.dim() <= dim < x.dim() and x.shape[dim] % 2 == 0
     if name == "celu" and bound.arguments["alpha"] == 0:  # torch's own error then
         return False
     if name == "hardtanh":  # torch.nn.functional raises its own ValueError then
@@ -136,7 +144,7 @@ class Everywhere(TorchFunctionMode):
             if bound is not None and _fits(name, bound):
                 self.counts[name] += 1
                 extra = {"inplace": True} if inplace_alias else {}
-                return ACTIVATIONS[name].function(*bound.args, **bound.kwargs, **extra)
+                return _function(name)(*bound.args, **bound.kwargs, **extra)
         return func(*args, **kwargs)
 
     def __repr__(self):

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "../activations.h"
+#include "../layout.h"
 #include "../ops/calls.h"
 
 #include <ATen/TensorOperators.h>
@@ -109,6 +110,88 @@ struct WeightedGradGrad {
   }
   auto fields() const { return std::tuple<>(); }
   auto fields() { return std::tuple<>(); }
+};
+
+// The gated family's activation a = Inner in ATen ops, at the gate x:
+// a(x), t a'(x) and t a''(x) through Inner's own ops (so they have autograd
+// too), whatever Inner's backward reads.
+template <typename Act>
+struct GatedMath {
+  using Inner = typename Act::inner_type;
+  using InnerCalls = ops::Calls<Inner>;
+  typename Inner::params_type p;
+  Tensor x;
+  GatedMath(const Act& act, const Tensor& gate) : p(act.inner()), x(gate) {}
+
+  Tensor value() const { return InnerCalls::forward(x, p); }
+  Tensor times_derivative(const Tensor& t) const {
+    if constexpr (Inner::keeps == Keeps::Input) {
+      return InnerCalls::saved_backward(t, x, p);
+    } else if constexpr (Inner::keeps == Keeps::Output) {
+      return InnerCalls::saved_backward(t, value(), p);
+    } else {
+      static_assert(Inner::keeps == Keeps::Mask);
+      auto [y, mask] = InnerCalls::forward_with_mask(x, p);
+      return InnerCalls::mask_backward(t, mask, dim_order_of(y), p);
+    }
+  }
+  // t g a''(x); undefined (zero) where a is piecewise linear.
+  Tensor times_second_derivative(const Tensor& t, const Tensor& g) const {
+    const Inner inner{p};
+    if constexpr (Inner::keeps == Keeps::Input) {
+      return inner.double_backward_from_input(t, g, x);
+    } else if constexpr (Inner::keeps == Keeps::Output) {
+      // d/dy of the backward, times dy/dx.
+      const Tensor y = value();
+      return InnerCalls::saved_backward(inner.double_backward_from_output(t, g, y), y, p);
+    } else {
+      return Tensor();
+    }
+  }
+};
+
+// a + b where an undefined tensor counts as zero.
+inline Tensor plus(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  return b.defined() ? a + b : a;
+}
+
+// Family GateAndUp, forward: saved = {gate, up}.
+template <typename Act>
+struct GatedGrad {
+  typename Act::params_type p;
+  variable_list operator()(const variable_list& grads, const std::vector<Tensor>& saved) const {
+    auto [grad_gate, grad_up] = ops::Calls<Act>::gated_backward(grads[0], saved[0], saved[1], p);
+    return {grad_gate, grad_up};
+  }
+  auto fields() const { return p.tie(); }
+  auto fields() { return p.tie(); }
+};
+
+// Family GateAndUp, the backward op (grad * up * a'(x), grad * a(x)):
+// saved = {grad, gate x, up}; either output's gradient may be absent.
+template <typename Act>
+struct GatedGradGrad {
+  typename Act::params_type p;
+  variable_list operator()(const variable_list& grads, const std::vector<Tensor>& saved) const {
+    const Tensor &gg_gate = grads[0], &gg_up = grads[1];
+    const Tensor &g = saved[0], &u = saved[2];
+    const GatedMath<Act> a(Act{p}, saved[1]);
+    Tensor grad_g, grad_x, grad_u;
+    if (gg_gate.defined()) {
+      grad_g = a.times_derivative(gg_gate * u);
+      grad_x = a.times_second_derivative(gg_gate, g * u);
+      grad_u = a.times_derivative(gg_gate * g);
+    }
+    if (gg_up.defined()) {
+      grad_g = plus(grad_g, gg_up * a.value());
+      grad_x = plus(grad_x, a.times_derivative(gg_up * g));
+    }
+    if (!grad_x.defined()) grad_x = at::zeros_like(saved[1]);
+    return {grad_g, grad_x, grad_u};
+  }
+  auto fields() const { return p.tie(); }
+  auto fields() { return p.tie(); }
 };
 
 }  // namespace torch_act::autograd

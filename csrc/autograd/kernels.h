@@ -145,6 +145,39 @@ struct Kernels {
     return {grad_input, grad_weight};
   }
 
+  // --- the gated family ---
+
+  static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
+    const P p = make_params<P>(a...);
+    const Tensor output = below_autograd([&] { return Calls::gated_forward(gate, up, p); });
+    if (needs_grad(gate, up)) {
+      auto node = make_node(backward_name<Act>(), GatedGrad<Act>{p}, gate, up);
+      node->save(gate, /*is_output=*/false);
+      node->save(up, /*is_output=*/false);
+      set_history(node, {output});
+    }
+    if (has_tangent(gate) || has_tangent(up)) set_tangent(output, Tangents<Act>::of_gated_forward(gate, up, p));
+    return output;
+  }
+
+  static TensorPair gated_backward(const Tensor& grad, const Tensor& gate, const Tensor& up, A... a) {
+    const P p = make_params<P>(a...);
+    auto [grad_gate, grad_up] = below_autograd([&] { return Calls::gated_backward(grad, gate, up, p); });
+    if (needs_grad(grad, gate, up)) {
+      auto node = make_node(double_backward_name<Act>(), GatedGradGrad<Act>{p}, grad, gate, up);
+      node->save(grad, /*is_output=*/false);
+      node->save(gate, /*is_output=*/false);
+      node->save(up, /*is_output=*/false);
+      set_history(node, {grad_gate, grad_up});
+    }
+    if (has_tangent(grad) || has_tangent(gate) || has_tangent(up)) {
+      auto [grad_gate_t, grad_up_t] = Tangents<Act>::of_gated_backward(grad, gate, up, p);
+      set_tangent(grad_gate, grad_gate_t);
+      set_tangent(grad_up, grad_up_t);
+    }
+    return {grad_gate, grad_up};
+  }
+
  private:
   // Family Mask, out of place: the bits follow the output's memory order.
   static TensorPair mask_forward(const Tensor& input, const P& p, bool grad, bool dual) {

@@ -88,6 +88,32 @@ struct Tangents {
         along_channels(w, x));
     return {grad_input_t, weight_terms_t.defined() ? reduce_to_weight(weight_terms_t, w) : weight_terms_t};
   }
+
+  // Family GateAndUp, forward a(x) u: x_t u a'(x) + u_t a(x), the backward
+  // op's first output along x_t and its second along u_t.
+  static Tensor of_gated_forward(const Tensor& gate, const Tensor& up, const P& p) {
+    const Tensor x = primal_of(gate), u = primal_of(up), x_t = tangent_of(gate), u_t = tangent_of(up);
+    Tensor by_gate, by_up;
+    if (x_t.defined()) by_gate = std::get<0>(Calls::gated_backward(x_t, x, u, p));
+    if (u_t.defined()) by_up = std::get<1>(Calls::gated_backward(u_t, x, u, p));
+    return plus(by_gate, by_up);
+  }
+
+  // Family GateAndUp, backward op (g u a'(x), g a(x)).
+  static std::tuple<Tensor, Tensor> of_gated_backward(const Tensor& grad, const Tensor& gate, const Tensor& up,
+                                                      const P& p) {
+    const Tensor g = primal_of(grad), x = primal_of(gate), u = primal_of(up);
+    const Tensor g_t = tangent_of(grad), x_t = tangent_of(gate), u_t = tangent_of(up);
+    const GatedMath<Act> a(Act{p}, x);
+    Tensor gate_t, up_t;
+    if (g_t.defined()) std::tie(gate_t, up_t) = Calls::gated_backward(g_t, x, u, p);
+    if (u_t.defined()) gate_t = plus(gate_t, a.times_derivative(g * u_t));
+    if (x_t.defined()) {
+      gate_t = plus(gate_t, a.times_second_derivative(x_t, g * u));
+      up_t = plus(up_t, a.times_derivative(g * x_t));
+    }
+    return {gate_t, up_t};
+  }
 };
 
 }  // namespace torch_act::autograd

@@ -10,6 +10,8 @@
 #include "kernel_table.h"
 #include "loops.h"
 
+#include <utility>
+
 // The per-element lambdas are forced into the loops: GCC kept SiLU's and
 // GELU's backward lambda out of line, a call per vector.
 #define TORCH_ACT_INLINE __attribute__((always_inline))
@@ -264,6 +266,34 @@ void weighted_backward(const P<Act>&, c10::ScalarType dtype, ChannelView view, c
   });
 }
 
+// --- the gated family: act(gate) * up --------------------------------------
+
+template <typename Act>
+void gated_forward(const P<Act>& p, c10::ScalarType dtype, const void* gate, const void* up, void* y, int64_t n) {
+  with_form(Act{p}.inner(), [&](const auto& form) {
+    binary(dtype, gate, up, y, n, [form](auto g, auto u) TORCH_ACT_INLINE { return form.forward(g) * u; });
+  });
+}
+
+// Reads grad, gate and up once and writes both gradients: three streams in,
+// two out, where the composite act(gate) * up makes three passes.
+template <typename Act>
+void gated_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* gate, const void* up,
+                    void* grad_gate, void* grad_up, int64_t n) {
+  with_form(Act{p}.inner(), [&](const auto& form) {
+    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
+      for_each_block<scalar_t, 3, 2>(
+          {static_cast<const scalar_t*>(grad), static_cast<const scalar_t*>(gate), static_cast<const scalar_t*>(up)},
+          {static_cast<scalar_t*>(grad_gate), static_cast<scalar_t*>(grad_up)}, n,
+          [&](int64_t, int64_t len, auto in, auto out, bool stream) {
+            map3_to2(in, out, len, stream, [form](auto dy, auto g, auto u) TORCH_ACT_INLINE {
+              return std::pair{act::backward_at_input(form, dy * u, g), dy * form.forward(g)};
+            });
+          });
+    });
+  });
+}
+
 TORCH_ACT_KERNEL_ENTRIES
 
 }  // namespace
@@ -274,7 +304,8 @@ TORCH_ACT_KERNEL_ENTRIES
 // Constant-initialized (constinit): a table built by code at load time would
 // run this build's instructions on every CPU, the oldest included.
 constinit inline const KernelTable table =
-    make_kernel_table<Entries>(TORCH_ACT_STRINGIFY(CPU_CAPABILITY), act::Elementwise{}, act::Weighted{});
+    make_kernel_table<Entries>(TORCH_ACT_STRINGIFY(CPU_CAPABILITY), act::Elementwise{}, act::Weighted{},
+                               act::Gated{});
 
 }  // namespace CPU_CAPABILITY
 }  // namespace torch_act::cpu

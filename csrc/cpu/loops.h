@@ -279,6 +279,35 @@ inline void map2(const S* a, const B* b, S* out, int64_t len, bool stream, F f) 
   for (; i < len; ++i) out[i] = static_cast<S>(f(static_cast<T>(a[i]), static_cast<T>(b[i])));
 }
 
+// (out[0][i], out[1][i]) = f(in[0][i], in[1][i], in[2][i]): f returns a
+// std::pair (of T or of Vectorized<T>). Tails as map's.
+template <typename S, typename F>
+inline void map3_to2(std::array<const S*, 3> in, std::array<S*, 2> out, int64_t len, bool stream, F f) {
+  using io = Io<S>;
+  using T = typename io::T;
+  constexpr int64_t L = io::V::size();
+  int64_t i = 0;
+  if constexpr (kExplicitVectors) {
+    for (; i + L <= len; i += L) {
+      const auto [r0, r1] = f(io::load(in[0] + i), io::load(in[1] + i), io::load(in[2] + i));
+      io::put(r0, out[0] + i, stream);
+      io::put(r1, out[1] + i, stream);
+    }
+    if (i < len) {
+      const int64_t m = len - i;
+      const auto [r0, r1] = f(io::load_first(in[0] + i, m), io::load_first(in[1] + i, m), io::load_first(in[2] + i, m));
+      io::put_first(r0, out[0] + i, m);
+      io::put_first(r1, out[1] + i, m);
+    }
+    return;
+  }
+  for (; i < len; ++i) {
+    const auto [r0, r1] = f(static_cast<T>(in[0][i]), static_cast<T>(in[1][i]), static_cast<T>(in[2][i]));
+    out[0][i] = static_cast<S>(r0);
+    out[1][i] = static_cast<S>(r1);
+  }
+}
+
 // Bit k of a mask word is element k of its 64. Packing goes through one byte
 // per element (a loop the compiler vectorizes), then 8 bytes of 0/1 become
 // 8 bits with one multiplication; never bit by bit.

@@ -366,12 +366,84 @@ void weighted_backward(const P<Act>&, c10::ScalarType dtype, ChannelView view, c
   });
 }
 
+// --- the gated family: act(gate) * up ---------------------------------------
+
+template <int V, typename T, typename Form>
+__global__ void gated_forward_kernel(Form form, const T* gate, const T* up, T* y, int64_t n) {
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto gs = load_pack<V>(gate, first, n);
+    const auto us = load_pack<V>(up, first, n);
+    Pack<T, V> ys;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      ys.v[j] = static_cast<T>(form.forward(static_cast<opmath<T>>(gs.v[j])) * static_cast<opmath<T>>(us.v[j]));
+    }
+    store_pack<V>(y, first, n, ys);
+  }
+}
+
+template <int V, typename T, typename Form>
+__global__ void gated_backward_kernel(Form form, const T* grad, const T* gate, const T* up, T* grad_gate, T* grad_up,
+                                      int64_t n) {
+  TORCH_ACT_PACK_STRIDE(first, n, V) {
+    const auto dys = load_pack<V>(grad, first, n);
+    const auto gs = load_pack<V>(gate, first, n);
+    const auto us = load_pack<V>(up, first, n);
+    Pack<T, V> out_gate, out_up;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const opmath<T> dy = dys.v[j], g = gs.v[j], u = us.v[j];
+      out_gate.v[j] = static_cast<T>(act::backward_at_input(form, dy * u, g));
+      out_up.v[j] = static_cast<T>(dy * form.forward(g));
+    }
+    store_pack<V>(grad_gate, first, n, out_gate);
+    store_pack<V>(grad_up, first, n, out_up);
+  }
+}
+
+template <typename Act>
+void gated_forward(const P<Act>& p, c10::ScalarType dtype, const void* gate, const void* up, void* y, int64_t n) {
+  with_form(Act{p}.inner(), [&](const auto& form) {
+    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
+      const auto* g = static_cast<const scalar_t*>(gate);
+      const auto* u = static_cast<const scalar_t*>(up);
+      auto* out = static_cast<scalar_t*>(y);
+      with_pack_width<scalar_t>([&](auto width) {
+        constexpr int V = decltype(width)::value;
+        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+          gated_forward_kernel<V><<<blocks, threads, 0, stream>>>(form, g, u, out, n);
+        });
+      }, g, u, out);
+    });
+  });
+}
+
+template <typename Act>
+void gated_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* gate, const void* up,
+                    void* grad_gate, void* grad_up, int64_t n) {
+  with_form(Act{p}.inner(), [&](const auto& form) {
+    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
+      const auto* dy = static_cast<const scalar_t*>(grad);
+      const auto* g = static_cast<const scalar_t*>(gate);
+      const auto* u = static_cast<const scalar_t*>(up);
+      auto* out_gate = static_cast<scalar_t*>(grad_gate);
+      auto* out_up = static_cast<scalar_t*>(grad_up);
+      with_pack_width<scalar_t>([&](auto width) {
+        constexpr int V = decltype(width)::value;
+        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
+          gated_backward_kernel<V><<<blocks, threads, 0, stream>>>(form, dy, g, u, out_gate, out_up, n);
+        });
+      }, dy, g, u, out_gate, out_up);
+    });
+  });
+}
+
 TORCH_ACT_KERNEL_ENTRIES
 
 }  // namespace
 
 const KernelTable& kernels() {
-  static constexpr KernelTable table = make_kernel_table<Entries>("cuda", act::Elementwise{}, act::Weighted{});
+  static constexpr KernelTable table = make_kernel_table<Entries>("cuda", act::Elementwise{}, act::Weighted{}, act::Gated{});
   return table;
 }
 

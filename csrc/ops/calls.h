@@ -64,6 +64,14 @@ struct Calls<Act, std::tuple<A...>> {
     static const auto op = handle<TensorPair(const Tensor&, const Tensor&, const Tensor&)>("_backward");
     return op.call(grad, input, weight);
   }
+  static Tensor gated_forward(const Tensor& gate, const Tensor& up, const P& p) {
+    static const auto op = handle<Tensor(const Tensor&, const Tensor&, A...)>("");
+    return call(op, p, gate, up);
+  }
+  static TensorPair gated_backward(const Tensor& grad, const Tensor& gate, const Tensor& up, const P& p) {
+    static const auto op = handle<TensorPair(const Tensor&, const Tensor&, const Tensor&, A...)>("_backward");
+    return call(op, p, grad, gate, up);
+  }
 };
 
 }  // namespace torch_act::ops

@@ -55,6 +55,18 @@ struct Kernels {
     check_like(grad_output, input, op, "grad_output", "input");
     return {empty_output_like(input), at::empty_symint(weight.sym_sizes(), weight.options())};
   }
+  static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
+    checked_params<Act>({name}, gate, "gate", a...);
+    check_like(up, gate, {name}, "up", "gate");
+    return empty_output_like(gate);
+  }
+  static TensorPair gated_backward(const Tensor& grad_output, const Tensor& gate, const Tensor& up, A... a) {
+    const OpName op{name, "_backward"};
+    checked_params<Act>(op, gate, "gate", a...);
+    check_like(up, gate, op, "up", "gate");
+    check_like(grad_output, gate, op, "grad_output", "gate");
+    return {empty_output_like(gate), empty_output_like(gate)};
+  }
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 //   Input              or the input, as act.backward_reads_output() says)
 //   family             name, name_backward (gradients of input and weight)
 //   InputAndWeight
+//   family GateAndUp   name(gate, up), name_backward (gradients of gate and up)
 #pragma once
 
 #include "../activations.h"
@@ -34,6 +35,9 @@ void define(torch::Library& m) {
   if constexpr (Act::keeps == Keeps::InputAndWeight) {
     def(n + "(Tensor input, Tensor weight) -> Tensor");
     def(n + "_backward(Tensor grad_output, Tensor input, Tensor weight) -> (Tensor, Tensor)");
+  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+    def(n + "(Tensor gate, Tensor up" + p + ") -> Tensor");
+    def(n + "_backward(Tensor grad_output, Tensor gate, Tensor up" + p + ") -> (Tensor, Tensor)");
   } else {
     def(n + "(Tensor input" + p + ") -> Tensor");
     if constexpr (Act::has_inplace) def(n + "_(Tensor(a!) input" + p + ") -> ()");
@@ -49,7 +53,8 @@ void define(torch::Library& m) {
 
 // Registers, for every op of Act's family, the kernel of Kernels<Act>:
 //   forward, forward_ (in place), forward_with_mask, forward_with_mask_,
-//   mask_backward, saved_backward; weighted: weighted_forward, weighted_backward.
+//   mask_backward, saved_backward; weighted: weighted_forward, weighted_backward;
+//   gated: gated_forward, gated_backward.
 // Members a family does not use need not exist.
 template <template <typename> class Kernels, typename Act>
 void impl(torch::Library& m) {
@@ -58,6 +63,9 @@ void impl(torch::Library& m) {
   if constexpr (Act::keeps == Keeps::InputAndWeight) {
     m.impl(n.c_str(), K::weighted_forward);
     m.impl((n + "_backward").c_str(), K::weighted_backward);
+  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+    m.impl(n.c_str(), K::gated_forward);
+    m.impl((n + "_backward").c_str(), K::gated_backward);
   } else {
     m.impl(n.c_str(), K::forward);
     if constexpr (Act::has_inplace) m.impl((n + "_").c_str(), K::forward_);
@@ -76,6 +84,7 @@ template <template <typename> class Kernels>
 void impl_all(torch::Library& m) {
   for_each_type(act::Elementwise{}, [&]<typename Act>() { impl<Kernels, Act>(m); });
   for_each_type(act::Weighted{}, [&]<typename Act>() { impl<Kernels, Act>(m); });
+  for_each_type(act::Gated{}, [&]<typename Act>() { impl<Kernels, Act>(m); });
 }
 
 // Registers Kernels<Act>::forward_ and ::forward_with_mask_ for the ops that
@@ -95,6 +104,7 @@ void impl_all_inplace(torch::Library& m) {
 inline void define_all(torch::Library& m) {
   for_each_type(act::Elementwise{}, [&]<typename Act>() { define<Act>(m); });
   for_each_type(act::Weighted{}, [&]<typename Act>() { define<Act>(m); });
+  for_each_type(act::Gated{}, [&]<typename Act>() { define<Act>(m); });
 }
 
 // Kernels<Act> classes take the hyper-parameters as the op's arguments;

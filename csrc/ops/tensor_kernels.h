@@ -156,6 +156,35 @@ struct TensorKernels {
     grad_weight.copy_(Backend::column_sums(partial).reshape(weight.sizes()));
     return {grad_input, grad_weight};
   }
+
+  // --- the gated family: act(gate) * up on two tensors of one shape ---
+
+  static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
+    const Guard guard{gate};
+    const P p = checked_params<Act>({name}, gate, "gate", a...);
+    check_like(up, gate, {name}, "up", "gate");
+    Tensor g = dense(gate);
+    Tensor u = in_layout_of(up, g);
+    Tensor y = empty_output_like(g);
+    table().forward(p, g.scalar_type(), g.const_data_ptr(), u.const_data_ptr(), y.data_ptr(), g.numel());
+    return y;
+  }
+
+  static TensorPair gated_backward(const Tensor& grad_output, const Tensor& gate, const Tensor& up, A... a) {
+    const Guard guard{gate};
+    const OpName op{name, "_backward"};
+    const P p = checked_params<Act>(op, gate, "gate", a...);
+    check_like(up, gate, op, "up", "gate");
+    check_like(grad_output, gate, op, "grad_output", "gate");
+    Tensor g = dense(gate);
+    Tensor u = in_layout_of(up, g);
+    Tensor dy = in_layout_of(grad_output, g);
+    Tensor grad_gate = empty_output_like(g);
+    Tensor grad_up = empty_output_like(g);
+    table().backward(p, g.scalar_type(), dy.const_data_ptr(), g.const_data_ptr(), u.const_data_ptr(),
+                     grad_gate.data_ptr(), grad_up.data_ptr(), g.numel());
+    return {grad_gate, grad_up};
+  }
 };
 
 // TensorKernelsOf<Backend>::type<Act, A...>: the form ops::ByArgs registers.

@@ -11,6 +11,7 @@
 //  * InputAndWeight: channels are dim 1 of each sample, and a batched weight
 //    (model ensembles) or a per-sample weight gradient needs the batch folded
 //    into the channels: [N, B*C, ...] with a weight of B*C slopes.
+// The gated family's two inputs go batch first, an unbatched one expanded.
 #pragma once
 
 #include "../layout.h"
@@ -224,6 +225,22 @@ struct BatchRules {
     auto [grad_input, grad_weight] =
         Calls::weighted_backward(folded.fold(g), folded.fold(x), Folded::fold_weight(w));
     return {level.wrap(folded.unfold(grad_input), 0), level.wrap(folded.unfold_weight(grad_weight), 0)};
+  }
+
+  // The gated family is elementwise over tensors of one shape: batch first,
+  // an unbatched argument expanded to the batch.
+  static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
+    const P p = make_params<P>(a...);
+    const Level level(gate, up);
+    return level.wrap(Calls::gated_forward(level.batch_first(gate), level.batch_first(up), p), 0);
+  }
+
+  static TensorPair gated_backward(const Tensor& grad, const Tensor& gate, const Tensor& up, A... a) {
+    const P p = make_params<P>(a...);
+    const Level level(grad, gate, up);
+    auto [grad_gate, grad_up] =
+        Calls::gated_backward(level.batch_first(grad), level.batch_first(gate), level.batch_first(up), p);
+    return {level.wrap(grad_gate, 0), level.wrap(grad_up, 0)};
   }
 };
 

@@ -208,16 +208,17 @@ void test_inplace_functions() {
   EXPECT(torch::equal(leaf.detach(), before), "the refused leaf is unchanged");
 }
 
+void expect_error(const std::function<void()>& f, const std::string& fragment) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    EXPECT(std::string(e.what()).find(fragment) != std::string::npos, "message '" << e.what() << "' names " << fragment);
+    return;
+  }
+  EXPECT(false, "an error mentioning " << fragment);
+}
+
 void test_bad_input_errors() {
-  auto expect_error = [](const std::function<void()>& f, const std::string& fragment) {
-    try {
-      f();
-    } catch (const c10::Error& e) {
-      EXPECT(std::string(e.what()).find(fragment) != std::string::npos, "message '" << e.what() << "' names " << fragment);
-      return;
-    }
-    EXPECT(false, "an error mentioning " << fragment);
-  };
   expect_error([] { torch_act::relu(torch::arange(4)); }, "expected 'input' to be a floating-point tensor");
   expect_error([] { torch_act::nn::Hardtanh(torch_act::nn::HardtanhOptions().min_val(2)); },
                "torch_act::nn::Hardtanh: max_val (1) must be greater than min_val (2)");
@@ -382,6 +383,47 @@ void test_torchscript_model_from_python() {
 
 }  // namespace
 
+// The gated family from C++: values and both gradients as the composite
+// computes them in float64 (gate and up rounded first), GLU as torch::glu,
+// the split modules, and the errors.
+void test_gated_activations() {
+  auto gate = torch::randn({6, 10}) * 3, up = torch::randn({6, 10}), grad = torch::randn({6, 10});
+  using Pair = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+  const std::vector<std::tuple<std::string, Pair, Pair>> cases = {
+      {"swiglu", [](auto& g, auto& u) { return torch_act::swiglu(g, u); },
+       [](auto& g, auto& u) { return torch::silu(g) * u; }},
+      {"geglu(tanh)", [](auto& g, auto& u) { return torch_act::geglu(g, u, "tanh"); },
+       [](auto& g, auto& u) { return torch::gelu(g, "tanh") * u; }},
+      {"reglu", [](auto& g, auto& u) { return torch_act::reglu(g, u); },
+       [](auto& g, auto& u) { return torch::relu(g) * u; }},
+  };
+  for (const auto& [what, ours, theirs] : cases) {
+    auto g1 = gate.clone().requires_grad_(true), u1 = up.clone().requires_grad_(true);
+    auto g2 = gate.to(torch::kDouble).requires_grad_(true), u2 = up.to(torch::kDouble).requires_grad_(true);
+    auto y1 = ours(g1, u1), y2 = theirs(g2, u2);
+    y1.backward(grad);
+    y2.backward(grad.to(torch::kDouble));
+    expect_close(y1, y2.to(torch::kFloat), what + " values");
+    expect_close(g1.grad(), g2.grad().to(torch::kFloat), what + " gate gradient");
+    expect_close(u1.grad(), u2.grad().to(torch::kFloat), what + " up gradient");
+  }
+  auto x = torch::randn({4, 6}, torch::kDouble);
+  expect_close(torch_act::glu(x, 0), torch::glu(x, 0), "glu(dim=0)");
+  expect_close(torch_act::nn::GLU()(x), torch::glu(x, -1), "nn::GLU");
+  auto halves = x.chunk(2, -1);
+  EXPECT(torch::equal(torch_act::nn::SwiGLU()(x), torch_act::swiglu(halves[0], halves[1])),
+         "SwiGLU: the activation on the first half");
+  EXPECT(torch::equal(torch_act::nn::GeGLU(torch_act::nn::GeGLUOptions().approximate("tanh"))(x),
+                      torch_act::geglu(halves[0], halves[1], "tanh")),
+         "GeGLU(tanh)");
+  EXPECT(printed(*torch_act::nn::SwiGLU(1)) == "torch_act::nn::SwiGLU(dim=1)", printed(*torch_act::nn::SwiGLU(1)));
+  EXPECT(printed(*torch_act::nn::GeGLU()) == "torch_act::nn::GeGLU(dim=-1, approximate=none)", "GeGLU");
+  expect_error([] { torch_act::swiglu(torch::randn({3, 4}), torch::randn({4})); },
+               "torch_act.swiglu: expected 'up' to have the shape of 'gate'");
+  expect_error([] { torch_act::glu(torch::randn({2, 3})); }, "Halving dimension must be even, but dimension 1 is size 3");
+  expect_error([] { torch_act::reglu_halves(torch::randn({})); }, "glu does not support scalars");
+}
+
 int main(int argc, char** argv) {
   const std::map<std::string, std::function<void()>> tests = {
       {"functions_match_torch", test_functions_match_torch},
@@ -392,6 +434,7 @@ int main(int argc, char** argv) {
       {"sequential_trains_like_torch", test_sequential_trains_like_torch},
       {"save_load_round_trip", test_save_load_round_trip},
       {"torchscript_model_from_python", test_torchscript_model_from_python},
+      {"gated_activations", test_gated_activations},
   };
   torch::manual_seed(0);
   int failed = 0, run = 0;

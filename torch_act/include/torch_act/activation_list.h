@@ -17,6 +17,11 @@
 //
 // Activations with a learned weight per channel (dim 1): X(name, Struct)
 //   at::Tensor torch_act::name(const at::Tensor& input, const at::Tensor& weight);
+//
+// Gated activations, act(gate) * up on two tensors of one shape, with the
+// PARAMS of their activation (csrc/activations.h names it): X(name, Struct, PARAMS)
+//   at::Tensor torch_act::name(const at::Tensor& gate, const at::Tensor& up, type param = default);
+// sigmoid_glu is F.glu's: glu(input) = sigmoid_glu(second half, first half).
 #pragma once
 
 #define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                   \
@@ -43,6 +48,12 @@
   X(tanhshrink, Tanhshrink, OUT_OF_PLACE, NO_PARAMS)
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
+
+#define TORCH_ACT_GATED_ACTIVATIONS(X)                                  \
+  X(swiglu, SwiGLU, NO_PARAMS)                                          \
+  X(geglu, GeGLU, PARAM(std::string_view, approximate, "none"))         \
+  X(reglu, ReGLU, NO_PARAMS)                                            \
+  X(sigmoid_glu, SigmoidGLU, NO_PARAMS)
 
 // --- the forms a PARAMS entry expands to ------------------------------------
 // TORCH_ACT_PARAMS(FORM, PARAMS) pastes FORM onto the entry's first token, so

@@ -235,6 +235,52 @@ TORCH_ACT_PLAIN_MODULE(LogSigmoid, logsigmoid);
 TORCH_ACT_PLAIN_MODULE(Softsign, softsign);
 TORCH_ACT_PLAIN_MODULE(Tanhshrink, tanhshrink);
 
+// The gated activations on the halves of their input along `dim` (their
+// options: NameOptions(int64_t dim = -1)). GLU is torch::nn::GLU (the gate is
+// the second half); SwiGLU, GeGLU and ReGLU put the activation on the first.
+#define TORCH_ACT_HALVES_MODULE(Name, fn)                                                    \
+  struct Name##Options {                                                                     \
+    /* implicit */ Name##Options(int64_t dim = -1) : dim_(dim) {}                            \
+    TORCH_ARG(int64_t, dim);                                                                 \
+  };                                                                                         \
+  class Name##Impl : public torch::nn::Cloneable<Name##Impl> {                               \
+   public:                                                                                   \
+    explicit Name##Impl(const Name##Options& options_ = {}) : options(options_) {}           \
+    torch::Tensor forward(const torch::Tensor& input) { return torch_act::fn(input, options.dim()); } \
+    void reset() override {}                                                                 \
+    void pretty_print(std::ostream& stream) const override {                                 \
+      stream << "torch_act::nn::" #Name "(dim=" << options.dim() << ")";                     \
+    }                                                                                        \
+    Name##Options options;                                                                   \
+  };                                                                                         \
+  TORCH_MODULE(Name)
+
+TORCH_ACT_HALVES_MODULE(GLU, glu);
+TORCH_ACT_HALVES_MODULE(SwiGLU, swiglu_halves);
+TORCH_ACT_HALVES_MODULE(ReGLU, reglu_halves);
+
+struct GeGLUOptions {
+  GeGLUOptions() {}
+  TORCH_ARG(int64_t, dim) = -1;
+  // "none" or "tanh", as GELUOptions.
+  TORCH_ARG(std::string, approximate) = "none";
+};
+
+class GeGLUImpl : public torch::nn::Cloneable<GeGLUImpl> {
+ public:
+  explicit GeGLUImpl(const GeGLUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(const torch::Tensor& input) {
+    return torch_act::geglu_halves(input, options.dim(), options.approximate());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << "torch_act::nn::GeGLU(dim=" << options.dim() << ", approximate=" << options.approximate() << ")";
+  }
+  GeGLUOptions options;
+};
+TORCH_MODULE(GeGLU);
+
+#undef TORCH_ACT_HALVES_MODULE
 #undef TORCH_ACT_PLAIN_MODULE
 #undef TORCH_ACT_INPLACE_MODULE
 #undef TORCH_ACT_PARAM_MODULE

@@ -52,5 +52,13 @@ TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_OP_CALLS)
 TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_OP_CALLS)
 #undef TORCH_ACT_OP_CALLS
 
+#define TORCH_ACT_OP_CALLS(name, Struct, params)                                                               \
+  inline at::Tensor name(const at::Tensor& gate, const at::Tensor& up TORCH_ACT_PARAMS(DECL, params)) {          \
+    static const auto op = find_op<decltype(name)>("torch_act::" #name);                                        \
+    return op.call(gate, up TORCH_ACT_PARAMS(ARGS, params));                                                    \
+  }
+TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_OP_CALLS)
+#undef TORCH_ACT_OP_CALLS
+
 }  // namespace ops
 }  // namespace torch_act
