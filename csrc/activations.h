@@ -41,6 +41,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 // Compiled once per CPU capability (cpu/capability_*.cpp): each build lives in
 // a namespace of its own, like ATen's vector code, so the linker never mixes them.
@@ -82,6 +83,13 @@ struct FormsFromAny {
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return Self::template forward_any<T>(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> backward_from_input(Vec<T> grad, Vec<T> x) const {
     return grad * Self::template derivative<T>(x);
+  }
+  // (f(x), grad * f'(x)) sharing their work, where Self gives forward_and_derivative.
+  template <typename T, typename S = Self>
+  C10_ALWAYS_INLINE auto forward_and_backward_from_input(Vec<T> grad, Vec<T> x) const
+      -> decltype(S::template forward_and_derivative<T>(x), std::pair<Vec<T>, Vec<T>>()) {
+    const auto [value, derivative] = S::template forward_and_derivative<T>(x);
+    return {value, grad * derivative};
   }
 };
 
@@ -493,15 +501,24 @@ struct GELU : params::gelu {
 // -1.2785. Backward reads the input.
 struct SiLU : params::silu, FormsFromAny<SiLU> {
   static constexpr Keeps keeps = Keeps::Input;
-  // x sigmoid(x) from exp(-|x|), the same form for scalars and vectors.
+  // x sigmoid(x) and its derivative from e = exp(-|x|), the same forms for scalars and vectors.
+  template <typename V> static C10_ALWAYS_INLINE V value_from_exp(V x, V e) { return math::times_sigmoid_from_exp(x, e); }
+  template <typename T, typename V> static C10_ALWAYS_INLINE V derivative_from_exp(V x, V e) {
+    const V one_plus_x = V(T(1)) + x;
+    return math::sigmoid_product_derivative(x, e, one_plus_x, one_plus_x + e);
+  }
   template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
-    return math::of_exp_minus_abs<T>(x, [x](V e) { return math::times_sigmoid_from_exp(x, e); });
+    return math::of_exp_minus_abs<T>(x, [x](V e) { return value_from_exp(x, e); });
   }
   template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
-    const V one_plus_x = V(T(1)) + x;
-    const V away = math::of_exp_minus_abs<T>(
-        x, [x, one_plus_x](V e) { return math::sigmoid_product_derivative(x, e, one_plus_x, one_plus_x + e); });
+    const V away = math::of_exp_minus_abs<T>(x, [x](V e) { return derivative_from_exp<T>(x, e); });
     return math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble, away);
+  }
+  // Both from one exp: the gated family's backward needs f(x) and f'(x) at once.
+  template <typename T, typename V> static C10_ALWAYS_INLINE std::pair<V, V> forward_and_derivative(V x) {
+    const auto [value, away] = math::of_exp_minus_abs2<T>(
+        x, [x](V e) { return value_from_exp(x, e); }, [x](V e) { return derivative_from_exp<T>(x, e); });
+    return {value, math::with_root_of<T>(x, math::roots::kSiluRootFloat, math::roots::kSiluRootDouble, away)};
   }
 #if defined(__CUDA_ARCH__)
   template <typename T> __device__ T forward(T x) const { return x / (T(1) + exp(-x)); }
@@ -815,6 +832,17 @@ C10_HOST_DEVICE C10_ALWAYS_INLINE V backward_at_input(const Form& f, V grad, V x
     return f.backward_from_output(grad, f.forward(x));
   } else {
     return f.backward(grad, f.mask_bit(x));
+  }
+}
+
+// (f(x), grad * f'(x)): from one pass over x's math where the form has one
+// (SiLU: one exp for both), else forward and backward_at_input apart.
+template <typename Form, typename V>
+C10_ALWAYS_INLINE std::pair<V, V> forward_and_backward_at_input(const Form& f, V grad, V x) {
+  if constexpr (requires { f.forward_and_backward_from_input(grad, x); }) {
+    return f.forward_and_backward_from_input(grad, x);
+  } else {
+    return {f.forward(x), backward_at_input(f, grad, x)};
   }
 }
 

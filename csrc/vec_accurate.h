@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #ifndef CPU_CAPABILITY
 #define CPU_CAPABILITY DEFAULT
@@ -237,6 +238,18 @@ C10_ALWAYS_INLINE auto of_exp_minus_abs(Z z, F f) {
   using V = decltype(high_part(z));
   if (any_lane(lanes_below(high_part(z), V(Deep<T>::below)))) [[unlikely]] return of_deep_exp_minus_abs<T>(z, f);
   return f(exp_minus_abs(z));
+}
+
+// (f(e), g(e)) from one exp(-|z|), each as of_exp_minus_abs gives it: a
+// value and its derivative computed together (the gated family's backward).
+template <typename T, typename Z, typename F, typename G>
+C10_ALWAYS_INLINE auto of_exp_minus_abs2(Z z, F f, G g) {
+  using V = decltype(high_part(z));
+  if (any_lane(lanes_below(high_part(z), V(Deep<T>::below)))) [[unlikely]] {
+    return std::pair<V, V>{of_deep_exp_minus_abs<T>(z, f), of_deep_exp_minus_abs<T>(z, g)};
+  }
+  const V e = exp_minus_abs(z);
+  return std::pair<V, V>{f(e), g(e)};
 }
 
 // sigmoid(x) from e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) elsewhere.

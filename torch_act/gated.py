@@ -90,78 +90,60 @@ def reglu_halves(input: Tensor, dim: int = -1) -> Tensor:
     return torch.ops.torch_act.reglu(first, second)
 
 
-class SwiGLU(nn.Module):
+class _OnHalves(nn.Module):
+    """A gated activation on the halves of its input along ``dim``."""
+
+    __constants__ = ["dim"]
+    dim: int
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class SwiGLU(_OnHalves):
     """``silu(a) * b`` of the halves of the input along ``dim`` (activation on the first half).
 
     A LLaMA MLP with one fused gate-and-up projection ``nn.Linear(d, 2 * hidden)``
     feeds it directly; with two projections call ``torch_act.swiglu(gate, up)``.
     """
 
-    __constants__ = ["dim"]
-    dim: int
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input: Tensor) -> Tensor:
         return swiglu_halves(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+
+class ReGLU(_OnHalves):
+    """``relu(a) * b`` of the halves of the input along ``dim`` (activation on the first half)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return reglu_halves(input, self.dim)
 
 
-class GeGLU(nn.Module):
+class GLU(_OnHalves):
+    """Drop-in for ``torch.nn.GLU``: ``a * sigmoid(b)`` of the halves along ``dim`` (gate on the second half)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return glu(input, self.dim)
+
+
+class GeGLU(_OnHalves):
     """``gelu(a, approximate) * b`` of the halves of the input along ``dim`` (activation on the first half)."""
 
     __constants__ = ["approximate", "dim"]
     approximate: str
-    dim: int
 
     def __init__(self, approximate: str = "none", dim: int = -1) -> None:
-        super().__init__()
+        super().__init__(dim)
         self.approximate = approximate
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return geglu_halves(input, self.dim, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}, dim={self.dim}"
-
-
-class ReGLU(nn.Module):
-    """``relu(a) * b`` of the halves of the input along ``dim`` (activation on the first half)."""
-
-    __constants__ = ["dim"]
-    dim: int
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return reglu_halves(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class GLU(nn.Module):
-    """Drop-in for ``torch.nn.GLU``: ``a * sigmoid(b)`` of the halves along ``dim`` (gate on the second half)."""
-
-    __constants__ = ["dim"]
-    dim: int
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return glu(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 @dataclass(frozen=True)

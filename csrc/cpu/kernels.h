@@ -287,7 +287,8 @@ void gated_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
           {static_cast<scalar_t*>(grad_gate), static_cast<scalar_t*>(grad_up)}, n,
           [&](int64_t, int64_t len, auto in, auto out, bool stream) {
             map3_to2(in, out, len, stream, [form](auto dy, auto g, auto u) TORCH_ACT_INLINE {
-              return std::pair{act::backward_at_input(form, dy * u, g), dy * form.forward(g)};
+              const auto [value, grad_gate] = act::forward_and_backward_at_input(form, dy * u, g);
+              return std::pair{grad_gate, dy * value};
             });
           });
     });
