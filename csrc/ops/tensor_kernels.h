@@ -159,10 +159,12 @@ struct TensorKernels {
 
   // --- the gated family: act(gate) * up on two tensors of one shape ---
 
+  // The checks come before the device guard, which would fail first (and
+  // name no argument) for an input on another kind of device.
   static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
-    const Guard guard{gate};
     const P p = checked_params<Act>({name}, gate, "gate", a...);
     check_like(up, gate, {name}, "up", "gate");
+    const Guard guard{gate};
     Tensor g = dense(gate);
     Tensor u = in_layout_of(up, g);
     Tensor y = empty_output_like(g);
@@ -171,11 +173,11 @@ struct TensorKernels {
   }
 
   static TensorPair gated_backward(const Tensor& grad_output, const Tensor& gate, const Tensor& up, A... a) {
-    const Guard guard{gate};
     const OpName op{name, "_backward"};
     const P p = checked_params<Act>(op, gate, "gate", a...);
     check_like(up, gate, op, "up", "gate");
     check_like(grad_output, gate, op, "grad_output", "gate");
+    const Guard guard{gate};
     Tensor g = dense(gate);
     Tensor u = in_layout_of(up, g);
     Tensor dy = in_layout_of(grad_output, g);
