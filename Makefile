@@ -49,7 +49,7 @@ build: $(VENV)/.built
 PYTEST_WORKERS ?= 2
 XDIST := -n $(PYTEST_WORKERS)
 CAPABILITY_TESTS := tests/test_parity.py tests/test_inplace.py tests/test_gradcheck.py tests/test_vec_math.py tests/test_accuracy.py \
-  tests/test_batch_invariance.py tests/test_gated.py
+  tests/test_batch_invariance.py tests/test_gated.py tests/test_rrelu.py
 # $(1): the Python command (make coverage runs it in its copy of the sources).
 define capability_runs
 	@for cap in default avx2 avx512; do \
@@ -81,9 +81,10 @@ QEMU_CPU ?= Nehalem
 # xdist workers are started inside the emulator (--tx ...//python=qemu ...);
 # only the controller, which runs no test, is native.
 # Of the gated family's tests, the one without an mpmath reference (every
-# gated op forward and backward, three dtypes, shifted slices).
-QEMU_TESTS := $(filter-out tests/test_accuracy.py tests/test_gated.py,$(CAPABILITY_TESTS)) \
-  tests/test_gated.py::test_batch_invariance
+# gated op forward and backward, three dtypes, shifted slices); of RReLU's,
+# the one that holds the DEFAULT build's random slopes to the numpy reference.
+QEMU_TESTS := $(filter-out tests/test_accuracy.py tests/test_gated.py tests/test_rrelu.py,$(CAPABILITY_TESTS)) \
+  tests/test_gated.py::test_batch_invariance tests/test_rrelu.py::test_training_values_and_gradient_equal_the_reference_bit_for_bit
 QEMU_PYTHON = qemu-x86_64 -cpu $(QEMU_CPU) $(CURDIR)/$(PY)
 # The table the emulated CPU must get, asserted inside the workers (so a worker started natively fails).
 QEMU_EXPECT ?= $(if $(filter Haswell,$(QEMU_CPU)),AVX2,DEFAULT)

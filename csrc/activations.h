@@ -35,7 +35,10 @@
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -227,6 +230,101 @@ struct LeakyReLU : params::leaky_relu {
     return math::scale_where_not(set, grad, Vec<T>(T(negative_slope)));
   }
 };
+
+// Random bits for element `index` of a call with `seed`: a hash of the pair,
+// so every backend draws the same number for an element wherever and in
+// whatever order it runs, and backward can draw it again instead of keeping
+// it. mix32 is a bijection of 32 bits (the "lowbias32" multipliers from
+// Chris Wellons' hash-prospector search), applied twice so that all 64 bits
+// of seed and index reach every output bit.
+C10_HOST_DEVICE inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  return x ^ (x >> 16);
+}
+C10_HOST_DEVICE inline uint32_t random_bits(int64_t seed, int64_t index) {
+  const uint64_t s = static_cast<uint64_t>(seed), i = static_cast<uint64_t>(index);
+  return mix32(mix32(static_cast<uint32_t>(i) + static_cast<uint32_t>(s)) ^
+               (static_cast<uint32_t>(i >> 32) + static_cast<uint32_t>(s >> 32)));
+}
+
+// RReLU: LeakyReLU whose slope is drawn per element from U(lower, upper) in
+// training (torch's rule: x <= 0 ? x * slope : x, so the gradient at NaN is
+// grad) and is (lower + upper) / 2 out of training, where it is torch's
+// leaky_relu bit for bit (gradient at NaN grad * slope). The slope of an
+// element is a function of the op's seed and the element's index in memory
+// order (the mask's bit order), so backward keeps the 1-bit mask and the seed.
+struct RReLU : params::rrelu {
+  static constexpr Keeps keeps = Keeps::Mask;
+  static constexpr bool slope_per_element = true;
+  // torch.nn's checks and words, out of training too.
+  std::string invalid_params() const {
+    std::ostringstream why;
+    if (!std::isfinite(lower)) {
+      why << "rrelu: lower bound must be finite, got " << lower;
+    } else if (!std::isfinite(upper)) {
+      why << "rrelu: upper bound must be finite, got " << upper;
+    } else if (lower > upper) {
+      why << "Lower bound should be less than or equal to the upper bound";
+    }
+    return why.str();
+  }
+  // Element index's slope: lower + w u in double, u in [0, 1) of 29 random
+  // bits and w = upper - lower cut to 24 significant bits (towards zero, so
+  // w u < upper - lower). 24 + 29 bits: w u is exact, so the sum rounds once
+  // whether or not the compiler fuses it into an FMA (GCC and nvcc may):
+  // every CPU build, CUDA and a reference in numpy get the same slope.
+  // (Cut with bits: GCC's AVX-512 vectorizer dropped a float round trip.)
+  template <typename T> C10_HOST_DEVICE T slope(int64_t index) const {
+    if (!training) return T((lower + upper) / 2);
+    const double width = std::bit_cast<double>(std::bit_cast<uint64_t>(upper - lower) & ~((uint64_t{1} << 29) - 1));
+    const double u = static_cast<int32_t>(random_bits(seed, index) >> 3) * 0x1p-29;
+    return T(lower + width * u);
+  }
+  // The slopes of elements begin .. begin + len - 1 (a loop the compiler vectorizes).
+  template <typename T> void fill_slopes(int64_t begin, int64_t len, T* out) const {
+    if (!training) {
+      std::fill_n(out, len, T((lower + upper) / 2));
+      return;
+    }
+    for (int64_t k = 0; k < len; ++k) out[k] = slope<T>(begin + k);
+  }
+  template <typename T> C10_HOST_DEVICE T forward(T x, T slope) const { return x > T(0) ? x : x * slope; }
+  template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x, Vec<T> slope) const { return math::leaky(x, slope); }
+  template <typename T> C10_HOST_DEVICE bool mask_bit(T x) const { return training ? !(x <= T(0)) : x > T(0); }
+  template <typename T> C10_ALWAYS_INLINE auto mask_bit(Vec<T> x) const {
+    return training ? math::lanes_not_at_most(x, T(0)) : math::lanes_above_zero(x);
+  }
+  template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit, T slope) const {
+    return grad * (bit ? T(1) : slope);
+  }
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set, Vec<T> slope) const {
+    return math::scale_where_not(set, grad, slope);
+  }
+};
+
+// The forward and mask backward of element `index`, whether or not the
+// activation's slope varies per element (RReLU's): what the CUDA kernels call.
+template <typename Act>
+constexpr bool kSlopePerElement = requires { Act::slope_per_element; };
+template <typename Act, typename T>
+C10_HOST_DEVICE T forward_of_element(const Act& act, T x, int64_t index) {
+  if constexpr (kSlopePerElement<Act>) {
+    return act.forward(x, act.template slope<T>(index));
+  } else {
+    return act.forward(x);
+  }
+}
+template <typename Act, typename T>
+C10_HOST_DEVICE T mask_backward_of_element(const Act& act, T grad, bool bit, int64_t index) {
+  if constexpr (kSlopePerElement<Act>) {
+    return act.backward(grad, bit, act.template slope<T>(index));
+  } else {
+    return act.backward(grad, bit);
+  }
+}
 
 // ELU (scale = input_scale = 1): y = x <= 0 ? alpha * expm1(x) : x.
 // For alpha >= 0, y <= 0 exactly where x <= 0, so the derivative follows

@@ -86,6 +86,11 @@ struct DropFirst {
 #define TORCH_ACT_SCHEMA_REQUIRED2(t1, n1, t2, n2)                         \
   +", " + ::torch_act::detail::schema_type<t1>::spelling + " " #n1 ", " + \
   ::torch_act::detail::schema_type<t2>::spelling + " " #n2
+#define TORCH_ACT_TYPES_RANDOM_SLOPES(lo, hi) double, double, bool, int64_t
+#define TORCH_ACT_NAMES_RANDOM_SLOPES(lo, hi) lower, upper, training, seed
+#define TORCH_ACT_MEMBERS_RANDOM_SLOPES(lo, hi) double lower = lo; double upper = hi; bool training = false; int64_t seed = 0;
+#define TORCH_ACT_SCHEMA_RANDOM_SLOPES(lo, hi) \
+  +", float lower=" #lo ", float upper=" #hi ", bool training=False, int seed=0"
 #define TORCH_ACT_HAS_INPLACE_INPLACE true
 #define TORCH_ACT_HAS_INPLACE_OUT_OF_PLACE false
 

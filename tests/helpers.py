@@ -23,6 +23,14 @@ INCOMING_AT_NAN = {"elu": 1.0, "selu": 1.0507009873554805, "celu": 1.0, "relu6":
                    "hardshrink": 1.0, "softshrink": 1.0, "hardswish": 1.0}
 
 
+def deterministic(module, name):
+    """`module`, out of training where the activation is random in training
+    (RReLU: each call draws new slopes, and other ones than torch.nn's), for
+    tests that compare it with torch.nn or with another call of itself;
+    tests/test_rrelu.py holds training to its own reference."""
+    return module.eval() if ACTIVATIONS[name].random_in_training else module
+
+
 def incoming_at_nan(name, incoming):
     """What torch_act gives at a NaN input: the incoming gradient or tangent
     times INCOMING_AT_NAN[name], in the compute type (float for the float
@@ -36,10 +44,11 @@ def incoming_at_nan(name, incoming):
 # to float32 (3e-8 off); torch_act's by 1/6 in float64. There the reference
 # is the analytic derivative.
 FLOAT64_DERIVATIVE_OFF = {"hardsigmoid"}
-# torch.nn's log_sigmoid_forward returns a contiguous output whatever the
-# input's layout; torch_act keeps the input's layout, as every elementwise op
-# (torch.nn's other activations included): the layout is not compared there.
-TORCH_OUTPUT_CONTIGUOUS = {"logsigmoid"}
+# torch.nn's log_sigmoid_forward and rrelu (rrelu_with_noise) return a
+# contiguous output whatever the input's layout; torch_act keeps the input's
+# layout, as every elementwise op (torch.nn's other activations included):
+# the layout is not compared there.
+TORCH_OUTPUT_CONTIGUOUS = {"logsigmoid", "rrelu"}
 # torch.nn activations whose backward has no derivative in torch (torch raises
 # "derivative for aten::hardsigmoid_backward is not implemented"): second
 # derivatives are compared with the analytic 0 of a piecewise-linear function.

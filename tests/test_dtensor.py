@@ -15,7 +15,7 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, all_variants, corrected_reference, float64_values, judged_reference
+from helpers import EXACT, all_variants, corrected_reference, deterministic, float64_values, judged_reference
 
 WORLD = 2
 STEPS = 3
@@ -158,8 +158,37 @@ def gated_ops_on_every_placement(mesh):
 def test_every_op_keeps_shard_and_replicate_and_reduces_partial(tmp_path):
     # With the bit-for-bit shard check below in the same processes: each
     # spawn and gloo teardown is a chance of the teardown abort noted in _entry.
-    run_on_two_ranks("ops_on_every_placement,shards_equal_the_whole_bit_for_bit,gated_ops_on_every_placement",
-                     tmp_path)
+    run_on_two_ranks("ops_on_every_placement,shards_equal_the_whole_bit_for_bit,gated_ops_on_every_placement,"
+                     "random_slopes_differ_between_shards", tmp_path)
+
+
+def random_slopes_differ_between_shards(mesh):
+    """RReLU in training: the two shards of a Shard(0) tensor draw different
+    slopes (each shard's indices start at 0: with one seed they would repeat
+    each other), replicas the same; with grad or without, in place or not,
+    the gradient is each element's own slope."""
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+
+    ops = torch.ops.torch_act
+    x = -torch.ones(4, 64, dtype=torch.float64)
+    for placement in (Shard(0), Shard(1), Replicate()):
+        xd = distribute_tensor(x, mesh, [placement]).requires_grad_()
+        y = ops.rrelu(xd, 0.1, 0.3, True, 77)
+        (grad,) = torch.autograd.grad(y, xd, distribute_tensor(torch.ones_like(x), mesh, [placement]))
+        slopes = -y.full_tensor()
+        assert slopes.min() >= 0.1 and slopes.max() <= 0.3
+        assert torch.equal(grad.full_tensor(), slopes), placement
+        with torch.no_grad():
+            assert torch.equal(-ops.rrelu(xd, 0.1, 0.3, True, 77).full_tensor(), slopes), placement
+        z = xd.detach().clone()
+        ops.rrelu_(z, 0.1, 0.3, True, 77)
+        assert torch.equal(-z.full_tensor(), slopes), placement
+        if placement == Replicate():  # every rank the whole tensor, with the call's own seed
+            assert torch.equal(slopes, -ops.rrelu(x, 0.1, 0.3, True, 77))
+        else:
+            halves = slopes.chunk(2, dim=placement.dim)
+            assert not torch.equal(halves[0], halves[1]), placement
+            assert torch.equal(halves[0], -ops.rrelu(x.chunk(2, dim=placement.dim)[0], 0.1, 0.3, True, 77))
 
 
 def shards_equal_the_whole_bit_for_bit(mesh):
@@ -212,7 +241,7 @@ def tp_activations():
         if entry.parameter:
             out.append((name, lambda e=entry: e.module(num_parameters=8, init=0.1)))
         else:
-            out.append((name, lambda e=entry, kw=kwargs: e.module(**kw)))
+            out.append((name, lambda e=entry, kw=kwargs, n=name: deterministic(e.module(**kw), n)))
     return out
 
 

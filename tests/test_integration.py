@@ -10,14 +10,14 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import all_variants, variant_id
+from helpers import all_variants, deterministic, variant_id
 
 VARIANTS = all_variants()
 
 
 def make_module(name, kwargs, width):
     entry = ACTIVATIONS[name]
-    return entry.module(width) if entry.parameter else entry.module(**kwargs)
+    return entry.module(width) if entry.parameter else deterministic(entry.module(**kwargs), name)
 
 
 def every_activation_model(width=16):
@@ -229,7 +229,7 @@ def test_convert_every_activation_keeps_its_settings(name, kwargs):
     for extra in ([{}, {"inplace": True}] if entry.has_inplace else [{}]):
         settings = {"num_parameters": 4} if entry.parameter else {**kwargs, **extra}
         torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(3, 4), entry.torch_module(**settings), nn.Linear(4, 2))
+        model = nn.Sequential(nn.Linear(3, 4), deterministic(entry.torch_module(**settings), name), nn.Linear(4, 2))
         converted = torch_act.convert(model)
         twin = converted[1]
         assert type(twin) is entry.module

@@ -17,7 +17,7 @@ from helpers import EXACT, FLOAT_DTYPES, assert_same, judged_reference, output_g
 
 
 # torch.nn modules PyTorch's module_db has no ModuleInfo for (torch 2.13).
-WITHOUT_MODULE_INFO = {"Hardsigmoid"}
+WITHOUT_MODULE_INFO = {"Hardsigmoid", "RReLU"}
 
 
 def module_info_for(entry):

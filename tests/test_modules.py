@@ -9,6 +9,7 @@ from torch import nn
 
 import torch_act
 from torch_act import ACTIVATIONS
+from helpers import deterministic
 
 # PReLU's constructor differs from its function's arguments.
 PRELU_MODULE_ARGS = [{}, {"num_parameters": 3}, {"num_parameters": 3, "init": -0.1}]
@@ -35,7 +36,7 @@ def test_every_activation_has_module_cases():
 @pytest.mark.parametrize("name,kwargs", [(n, kw) for n, kws in MODULE_ARGS.items() for kw in kws])
 def test_module_matches_torch_nn(name, kwargs):
     entry = ACTIVATIONS[name]
-    ours, theirs = entry.module(**kwargs), entry.torch_module(**kwargs)
+    ours, theirs = deterministic(entry.module(**kwargs), name), deterministic(entry.torch_module(**kwargs), name)
     assert repr(ours) == repr(theirs)
     x = torch.randn(4, 3, 5)
     torch.testing.assert_close(ours(x.clone()), theirs(x.clone()))

@@ -34,6 +34,8 @@ def test_opinfo_samples(name, dtype, inputs):
     entry = ACTIVATIONS[name]
     op = opinfo_for(name)
     samples = list(getattr(op, inputs)("cpu", dtype, requires_grad=True))
+    if entry.random_in_training:  # other slopes than torch's in training: tests/test_rrelu.py
+        samples = [s for s in samples if not s.kwargs.get("training", False)]
     assert samples
     for sample in samples:
         def run(fn):

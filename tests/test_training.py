@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from torch_act import ACTIVATIONS
+from helpers import deterministic
 
 
 def make_model(act):
@@ -13,7 +14,8 @@ def make_model(act):
 
 
 def make_act(entry, torch_side, **kwargs):
-    return (entry.torch_module if torch_side else entry.module)(**{**entry.required_kwargs, **kwargs})
+    return deterministic((entry.torch_module if torch_side else entry.module)(**{**entry.required_kwargs, **kwargs}),
+                         entry.name)
 
 
 def parameter_of(act):

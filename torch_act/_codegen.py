@@ -29,11 +29,50 @@ def _op_names() -> FrozenSet[str]:
 REQUIRED = object()
 
 
-def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
+def op_arguments(name: str) -> List[Tuple[str, str, object]]:
     """(name, Python type, default or REQUIRED) of each argument of op `name` after the input."""
     schema = getattr(torch.ops.torch_act, name).default._schema
     return [(a.name, _PY_TYPES[str(a.type)], a.default_value if a.has_default_value() else REQUIRED)
             for a in schema.arguments[1:]]
+
+
+# A random activation's op (RReLU's) takes `seed`, which its function draws
+# from torch's default generator (as torch_act::detail::draw_seed in C++) and
+# does not take, and `training`, which its module passes as its own mode
+# rather than store.
+SEED, TRAINING = "seed", "training"
+
+
+def draw_seed() -> int:
+    return int(torch.empty((), dtype=torch.int64).random_().item())
+
+
+@torch.compiler.disable
+def call_with_drawn_seed(op, input: torch.Tensor, *args):
+    """op(input, *args, seed) with a fresh seed, outside torch.compile's graphs:
+    inside one, every new seed (a Python int) would compile the graph again."""
+    return op(input, *args, draw_seed())
+
+
+def _random_body(op: str, args: str, inplace: bool) -> str:
+    """The start of a random activation's function: in training the seed is
+    drawn, in eager mode and TorchScript alike (where torch.compile is not)."""
+    call = f"call_with_drawn_seed({op}{{}}, {args.replace(f', {SEED}', '')})"
+    lines = ["    seed = 0", "    if training:", "        if not torch.jit.is_scripting():"]
+    if inplace:
+        lines += ["            if inplace:", f"                {call.format('_')}", "                return input"]
+    lines += [f"            return {call.format('')}", "        seed = draw_seed()"]
+    return "\n".join(lines) + "\n"
+
+
+def function_parameters(name: str) -> List[Tuple[str, str, object]]:
+    """The function's parameters after the input (and before ``inplace``): the op's, less a seed."""
+    return [p for p in op_arguments(name) if p[0] != SEED]
+
+
+def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
+    """The settings a module stores: the function's parameters, less ``training``."""
+    return [p for p in function_parameters(name) if p[0] != TRAINING]
 
 
 def _parameters(params) -> str:
@@ -57,12 +96,13 @@ def make_function(decl, namespace: Dict[str, object]):
     if decl.module_settings is not None:  # the weighted family: (input, weight)
         signature, args, body = "input: Tensor, weight: Tensor", "input, weight", None
     else:
-        params = hyper_parameters(decl.name)
+        params = function_parameters(decl.name)
         signature = _parameters(params)
-        args = "input" + "".join(f", {n}" for n, _, _ in params)
-        body = None
+        args = "input" + "".join(f", {n}" for n, _, _ in op_arguments(decl.name))
+        random = len(params) < len(op_arguments(decl.name))
+        body = _random_body(op, args, op_exists(decl.name + "_")) if random else ""
         if op_exists(decl.name + "_"):
-            body = (f"    if inplace:\n        {op}_({args})\n        return input\n")
+            body += (f"    if inplace:\n        {op}_({args})\n        return input\n")
             signature += ", inplace: bool = False"
         signature = "input: Tensor" + signature
     doc = f"{decl.doc}\n\nSame arguments and results as ``{_qualified(decl.torch_function)}``."
@@ -81,7 +121,8 @@ def make_module(decl, namespace: Dict[str, object]):
     settings = params + ([("inplace", "bool", False)] if inplace else [])
     names = [n for n, _, _ in settings]
     init_args = _parameters(settings)
-    call_args = "input" + "".join(f", self.{n}" for n in names)
+    call_args = "input" + "".join(f", self.{n}" for n, _, _ in function_parameters(decl.name)) + (
+        ", self.inplace" if inplace else "")
     doc = f"Drop-in for ``torch.nn.{decl.module}``. {decl.doc.splitlines()[0]}"
     lines = [f"class {decl.module}(nn.Module):",
              f'    """{doc}"""',

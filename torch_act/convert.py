@@ -69,7 +69,7 @@ def convert(model: nn.Module, inplace: bool = False,
             return_counts: bool = False) -> Union[nn.Module, Tuple[nn.Module, Counter]]:
     """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
     ReLU, ReLU6, Hardtanh, Threshold, Hardshrink, Softshrink, Hardsigmoid,
-    LeakyReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Mish,
+    LeakyReLU, RReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Mish,
     Softplus, LogSigmoid, Softsign, Tanhshrink; and GLU) replaced by its
     torch_act twin, with the same settings and weights
     (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.

@@ -177,6 +177,23 @@ DECLARATIONS = (
         variants=({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.5}),
         exact=True),
     Declaration(
+        "rrelu", "RReLU", "RReLU",
+        "RReLU(x) = x if x >= 0 else a * x: in training a is drawn for each element from\n"
+        "U(lower, upper); out of training a = (lower + upper) / 2 (LeakyReLU's formula).\n\n"
+        "The slopes come from torch's default generator (``torch.manual_seed`` repeats\n"
+        "them): each call draws one seed, and an element's slope is a hash of the seed and\n"
+        "its index in memory order, so backward draws the slopes again and keeps a 1-bit\n"
+        "mask where torch.nn keeps a full tensor of them. Out of training it equals\n"
+        "torch.nn's bit for bit; in training the slopes are torch_act's own draw, not\n"
+        "torch.nn's (a different generator).",
+        TF.rrelu, nn.RReLU,
+        naive=lambda x, lower=1.0 / 8, upper=1.0 / 3, training=False: torch.where(
+            x >= 0, x, x * (torch.empty_like(x).uniform_(lower, upper) if training else (lower + upper) / 2)),
+        # Out of training it is LeakyReLU (whose suites run four slopes): the default
+        # bounds, and bounds of both signs (a negative slope).
+        variants=({}, {"lower": -0.5, "upper": 0.25}),
+        exact=True),
+    Declaration(
         "prelu", "PReLU", "PReLU",
         "PReLU(x) = x if x > 0 else weight[c] * x, c being the channel (dim 1).\n\n"
         "``weight`` is 0-d, or 1-d with 1 or C elements, as ``torch.nn.functional.prelu``.\n"

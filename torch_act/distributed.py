@@ -16,6 +16,10 @@ torch.distributed.tensor are imported.
   carrying the placements of the input it was made from (and its shape), and
   the backward brings ``grad_output`` to those placements before it runs.
   Nothing else may redistribute a mask.
+* RReLU's slopes follow each element's index in its shard, so in training
+  each shard draws from its own seed (the call's, moved by the shard's place
+  on the mesh) and replicas from the same one; its ops run through handlers
+  here that pass that seed.
 """
 import importlib.abc
 import importlib.util
@@ -25,7 +29,7 @@ from typing import List
 
 import torch
 
-from ._codegen import op_exists
+from ._codegen import SEED, op_arguments, op_exists
 from .declarations import DECLARATIONS
 from .gated import GATED
 
@@ -93,11 +97,42 @@ def _mask_bit_order(t) -> List[int]:
     return _dim_order(t) if is_non_overlapping_and_dense(t) else list(range(t.dim()))
 
 
+def _is_random(name: str) -> bool:
+    return any(n == SEED for n, _, _ in op_arguments(name))
+
+
+def _shard_seed(like, seed: int) -> int:
+    """A random op's seed on this rank for a tensor placed like `like`: the
+    shards (numbered over the mesh dims that shard it) draw different slopes,
+    replicas the same; shard 0 keeps the call's own seed."""
+    coordinate = like.device_mesh.get_coordinate()
+    shard = 0
+    for dim, placement in enumerate(like.placements):
+        if placement.is_shard():
+            shard = shard * like.device_mesh.size(dim) + coordinate[dim]
+    moved = seed + shard * 0x9E3779B97F4A7C15  # the golden ratio in 64 bits: far-apart seeds
+    return (moved + 2**63) % 2**64 - 2**63  # back into int64
+
+
 def _mask_handlers(name: str):
-    """DTensor handlers of name_forward, name_forward_ and name_backward."""
+    """DTensor handlers of name_forward, name_forward_ and name_backward (and,
+    for a random activation, of name and name_)."""
     from torch.distributed.tensor import DTensor
 
     ops = torch.ops.torch_act
+    random = _is_random(name)
+
+    def local_call(op, like, args, kwargs):
+        """op(*args, **kwargs), a random op with its seed for this shard (the
+        seed comes by position, by keyword, or not at all: its default 0)."""
+        if random:
+            args, kwargs = list(args), dict(kwargs)
+            i = [a.name for a in op._schema.arguments].index(SEED)
+            if i < len(args):
+                args[i] = _shard_seed(like, args[i])
+            else:
+                kwargs[SEED] = _shard_seed(like, kwargs.get(SEED, 0))
+        return op(*args, **kwargs)
 
     def partial(p):
         from torch.distributed.tensor.placement_types import Partial
@@ -123,7 +158,7 @@ def _mask_handlers(name: str):
         if _mask_bit_order(local) != order:
             inverse = sorted(range(len(order)), key=order.__getitem__)
             local = local.permute(order).contiguous().permute(inverse)
-        output, mask = op(local, *args[1:], **kwargs)
+        output, mask = local_call(op, x, [local, *args[1:]], kwargs)
         return wrap(output, x), wrap(mask, x)
 
     def forward_(op, args, kwargs):
@@ -132,17 +167,35 @@ def _mask_handlers(name: str):
         if any(partial(p) for p in x.placements) or _mask_bit_order(local) != _mask_bit_order(x):
             raise RuntimeError(f"torch_act.{name}_forward_: expected a DTensor whose shards are laid out "
                                "like the whole tensor and not Partial; redistribute it or call out of place")
-        return wrap(op(local, *args[1:], **kwargs), x)
+        return wrap(local_call(op, x, [local, *args[1:]], kwargs), x)
 
     def backward(op, args, kwargs):
         grad, mask, order, *params = args
         if grad.placements != mask.placements:
             grad = grad.redistribute(grad.device_mesh, mask.placements)
-        return wrap(op(grad.to_local(), mask.to_local(), order, *params, **kwargs), grad)
+        return wrap(local_call(op, mask, [grad.to_local(), mask.to_local(), order, *params], kwargs), grad)
 
-    return {getattr(ops, name + "_forward").default: forward,
-            getattr(ops, name + "_backward").default: backward,
-            **({getattr(ops, name + "_forward_").default: forward_} if op_exists(name + "_forward_") else {})}
+    # A random activation's plain forms (no grad) draw the same slopes as forward.
+    def plain(op, args, kwargs):
+        x = reduced(args[0])
+        return wrap(local_call(op, x, [x.to_local(), *args[1:]], kwargs), x)
+
+    def plain_(op, args, kwargs):
+        x = args[0]
+        if any(partial(p) for p in x.placements):
+            raise RuntimeError(f"torch_act.{name}_: expected a DTensor that is not Partial; "
+                               "redistribute it or call out of place")
+        local_call(op, x, [x.to_local(), *args[1:]], kwargs)
+
+    handlers = {getattr(ops, name + "_forward").default: forward,
+                getattr(ops, name + "_backward").default: backward}
+    if op_exists(name + "_forward_"):
+        handlers[getattr(ops, name + "_forward_").default] = forward_
+    if random:
+        handlers[getattr(ops, name).default] = plain
+        if op_exists(name + "_"):
+            handlers[getattr(ops, name + "_").default] = plain_
+    return handlers
 
 
 def register_sharding_strategies() -> None:

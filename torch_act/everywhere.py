@@ -15,10 +15,10 @@ with the same arguments::
     torch_act.disable()
 
 Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
-threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/prelu/elu/
+threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/rrelu/rrelu_/prelu/elu/
 elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/mish/softplus/logsigmoid/softsign/tanhshrink/glu``,
 ``torch.relu/relu_/threshold/
-threshold_/hardshrink/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
+threshold_/hardshrink/rrelu/rrelu_/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
 tanh``, for every activation in the
 registry. A call torch_act cannot take (a dtype, device or layout it has no
 kernel for, ``out=``, an argument it would refuse) goes to torch unchanged,
@@ -29,6 +29,7 @@ output). Why a mode and not a torch.fx rewrite: docs/ARCHITECTURE.md,
 """
 import collections
 import inspect
+import math
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
@@ -52,6 +53,7 @@ def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
         "softshrink": ([F.softshrink], []),
         "hardsigmoid": ([F.hardsigmoid], []),
         "leaky_relu": ([F.leaky_relu], [F.leaky_relu_]),
+        "rrelu": ([F.rrelu, torch.rrelu], [F.rrelu_, torch.rrelu_]),
         "prelu": ([F.prelu, torch.prelu, T.prelu], []),
         "elu": ([F.elu], [F.elu_]),
         "selu": ([F.selu, torch.selu], [F.selu_, torch.selu_]),
@@ -120,6 +122,9 @@ def _fits(name: str, bound: inspect.BoundArguments) -> bool:
         return x.dim() > 0 and -x.dim() <= dim < x.dim() and x.shape[dim] % 2 == 0
     if name == "celu" and bound.arguments["alpha"] == 0:  # torch's own error then
         return False
+    if name == "rrelu":  # torch's own error for bounds it refuses
+        lower, upper = bound.arguments["lower"], bound.arguments["upper"]
+        return math.isfinite(lower) and math.isfinite(upper) and lower <= upper
     if name == "hardtanh":  # torch.nn.functional raises its own ValueError then
         return bound.arguments["min_val"] <= bound.arguments["max_val"]
     return True

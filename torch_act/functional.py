@@ -10,7 +10,7 @@ import torch  # noqa: F401  (used by the generated code)
 from torch import Tensor  # noqa: F401
 
 from . import _library  # noqa: F401  (registers torch.ops.torch_act)
-from ._codegen import make_function
+from ._codegen import call_with_drawn_seed, draw_seed, make_function  # noqa: F401  (the generated code calls them)
 from .declarations import DECLARATIONS
 
 __all__ = [make_function(d, globals()).__name__ for d in DECLARATIONS]

@@ -18,7 +18,7 @@ DEFAULT_SETTINGS = {"leaky_relu": {"negative_slope": 0.1}}
 # One row of the figure per group, so that no panel holds more curves than
 # the eye can follow; an activation not named here lands in "others".
 GROUPS = {
-    "rectifiers": ("relu", "leaky_relu", "prelu", "relu6", "hardtanh", "threshold"),
+    "rectifiers": ("relu", "leaky_relu", "rrelu", "prelu", "relu6", "hardtanh", "threshold"),
     "smooth rectifiers": ("elu", "selu", "celu", "softplus"),
     "self-gated (x times a gate of x)": ("gelu", "silu", "mish", "hardswish"),
     "squashing": ("sigmoid", "tanh", "hardsigmoid", "softsign", "logsigmoid"),

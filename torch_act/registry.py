@@ -11,7 +11,7 @@ from torch import nn
 
 from . import functional as F
 from . import modules as M
-from ._codegen import REQUIRED, hyper_parameters, op_exists
+from ._codegen import REQUIRED, SEED, hyper_parameters, op_arguments, op_exists
 from .declarations import DECLARATIONS, Declaration
 
 
@@ -44,6 +44,9 @@ class Activation:
     # The arguments torch.nn requires (Threshold's threshold and value), as in
     # the first variant; {} for the rest. Plots, tests and the demo call with them.
     required_kwargs: Dict[str, Any]
+    # Random in training (RReLU's slopes): its op takes a seed, its function
+    # draws one; out of training it is deterministic.
+    random_in_training: bool = False
     # The exact math of a smooth activation and its derivative from the output
     # (see Declaration; None for the exact ones).
     exact_math: Optional[Callable[..., Tuple[Any, Any]]] = None
@@ -91,7 +94,8 @@ def _entry(d: Declaration) -> Activation:
         saturating=d.saturating, settings=settings, exact_math=d.exact_math,
         required_kwargs={} if weighted else {n: d.variants[0][n] for n, _, default in hyper_parameters(d.name)
                                              if default is REQUIRED},
-        derivative_from_output=d.derivative_from_output)
+        derivative_from_output=d.derivative_from_output,
+        random_in_training=not weighted and any(n == SEED for n, _, _ in op_arguments(d.name)))
 
 
 ACTIVATIONS: Dict[str, Activation] = {d.name: _entry(d) for d in DECLARATIONS}

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
@@ -334,16 +335,39 @@ inline void unpack_flag_bytes(uint64_t word, uint8_t* flags) {
 // AVX2 and AVX-512 builds, for float compute types.
 constexpr bool kVectorBits = TORCH_ACT_FAST_FLOAT_MATH;
 
+// f(v), or f(v, factor[i]) where the loop has a stream of per-element
+// factors in the compute type T (RReLU's slopes); Factors is std::nullptr_t
+// where it has none.
+template <typename T, typename Factors, typename F, typename V, typename... Rest>
+C10_ALWAYS_INLINE auto apply(const F& f, Factors factors, int64_t i, V v, Rest... rest) {
+  if constexpr (std::is_same_v<Factors, std::nullptr_t>) {
+    return f(v, rest...);
+  } else if constexpr (std::is_same_v<V, T>) {
+    return f(v, rest..., factors[i]);
+  } else {
+    return f(v, rest..., Io<T>::load(factors + i));
+  }
+}
+template <typename T, typename Factors, typename F, typename V, typename... Rest>
+C10_ALWAYS_INLINE auto apply_first(const F& f, Factors factors, int64_t i, int64_t m, V v, Rest... rest) {
+  if constexpr (std::is_same_v<Factors, std::nullptr_t>) {
+    return f(v, rest...);
+  } else {
+    return f(v, rest..., Io<T>::load_first(factors + i, m));
+  }
+}
+
 // Packs pred(x[i]) into bit i % 64 of words[i / 64] and writes
-// out[i] = f(x[i]) in the same pass (out may alias x: each value is read
-// before it is overwritten). The last word's unused bits are zero so a mask's
-// bytes are fully determined. pred takes T (gives bool) or Vectorized<T>
-// (gives the lanes where the bit is set). Where the compute type is float the tail
-// goes through the vectors too (batch invariance, see Io::load_first);
-// double runs every element through the scalar forms.
-template <typename S, typename Pred, typename F>
+// out[i] = f(x[i]) (or f(x[i], factors[i])) in the same pass (out may alias
+// x: each value is read before it is overwritten). The last word's unused
+// bits are zero so a mask's bytes are fully determined. pred takes T (gives
+// bool) or Vectorized<T> (gives the lanes where the bit is set). Where the
+// compute type is float the tail goes through the vectors too (batch
+// invariance, see Io::load_first); double runs every element through the
+// scalar forms.
+template <typename S, typename Pred, typename F, typename Factors = std::nullptr_t>
 inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool stream, Pred pred,
-                          F f) {
+                          F f, Factors factors = nullptr) {
   using io = Io<S>;
   using T = typename io::T;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
@@ -355,14 +379,14 @@ inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool
         for (int64_t j = 0; j < 64; j += L) {
           const auto v = io::load(x + base + j);
           word |= math::lanes_to_bits(pred(v)) << j;
-          io::put(f(v), out + base + j, stream);
+          io::put(apply<T>(f, factors, base + j, v), out + base + j, stream);
         }
       } else {
         for (int64_t j = 0; base + j < len; j += L) {
           const int64_t m = std::min<int64_t>(L, len - base - j);
           const auto v = io::load_first(x + base + j, m);
           word |= (math::lanes_to_bits(pred(v)) & ((uint64_t{1} << m) - 1)) << j;
-          io::put_first(f(v), out + base + j, m);
+          io::put_first(apply_first<T>(f, factors, base + j, m, v), out + base + j, m);
         }
       }
       words[w] = word;
@@ -376,14 +400,18 @@ inline void map_pack_bits(const S* x, S* out, int64_t len, uint64_t* words, bool
     if (m < 64) std::memset(flags, 0, sizeof(flags));
     for (int64_t k = 0; k < m; ++k) flags[k] = pred(static_cast<T>(x[base + k])) ? 1 : 0;
     words[w] = pack_flag_bytes(flags);
-    for (int64_t k = 0; k < m; ++k) out[base + k] = static_cast<S>(f(static_cast<T>(x[base + k])));
+    for (int64_t k = 0; k < m; ++k) {
+      out[base + k] = static_cast<S>(apply<T>(f, factors, base + k, static_cast<T>(x[base + k])));
+    }
   }
 }
 
-// out[i] = f(g[i], bit i of words); f takes (T, bool) or (Vectorized<T>,
-// the lanes where the bit is set). Tails as map_pack_bits'.
-template <typename S, typename F>
-inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len, bool stream, F f) {
+// out[i] = f(g[i], bit i of words) (or f(g[i], bit, factors[i])); f takes
+// (T, bool) or (Vectorized<T>, the lanes where the bit is set). Tails as
+// map_pack_bits'.
+template <typename S, typename F, typename Factors = std::nullptr_t>
+inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len, bool stream, F f,
+                          Factors factors = nullptr) {
   using io = Io<S>;
   using T = typename io::T;
   if constexpr (kVectorBits && std::is_same_v<T, float>) {
@@ -393,12 +421,15 @@ inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len
       const int64_t base = w * 64;
       const uint64_t word = words[w];
       for (int64_t j = 0; j < 64; j += L) {
-        io::put(f(io::load(g + base + j), math::bits_to_lanes(word >> j)), out + base + j, stream);
+        io::put(apply<T>(f, factors, base + j, io::load(g + base + j), math::bits_to_lanes(word >> j)),
+                out + base + j, stream);
       }
     }
     for (int64_t j = 0; w * 64 + j < len; j += L) {
       const int64_t base = w * 64, m = std::min<int64_t>(L, len - base - j);
-      io::put_first(f(io::load_first(g + base + j, m), math::bits_to_lanes(words[w] >> j)), out + base + j, m);
+      io::put_first(apply_first<T>(f, factors, base + j, m, io::load_first(g + base + j, m),
+                                   math::bits_to_lanes(words[w] >> j)),
+                    out + base + j, m);
     }
     return;
   }
@@ -408,7 +439,7 @@ inline void map_with_bits(const S* g, const uint64_t* words, S* out, int64_t len
     const int64_t m = std::min<int64_t>(64, len - base);
     unpack_flag_bytes(words[w], flags);
     for (int64_t k = 0; k < m; ++k) {
-      out[base + k] = static_cast<S>(f(static_cast<T>(g[base + k]), flags[k] != 0));
+      out[base + k] = static_cast<S>(apply<T>(f, factors, base + k, static_cast<T>(g[base + k]), flags[k] != 0));
     }
   }
 }

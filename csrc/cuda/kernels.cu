@@ -107,7 +107,7 @@ __global__ void forward_kernel(Form form, const T* x, T* y, int64_t n) {
     const auto xs = load_pack<V>(x, first, n);
     Pack<T, V> ys;
 #pragma unroll
-    for (int j = 0; j < V; ++j) ys.v[j] = static_cast<T>(form.forward(static_cast<opmath<T>>(xs.v[j])));
+    for (int j = 0; j < V; ++j) ys.v[j] = static_cast<T>(act::forward_of_element(form, static_cast<opmath<T>>(xs.v[j]), first + j));
     store_pack<V>(y, first, n, ys);
   }
 }
@@ -132,7 +132,7 @@ __global__ void forward_with_mask_kernel(Form form, const T* x, T* y, uint32_t* 
 #pragma unroll
     for (int j = 0; j < V; ++j) {
       const opmath<T> v = xs.v[j];
-      ys.v[j] = static_cast<T>(form.forward(v));
+      ys.v[j] = static_cast<T>(act::forward_of_element(form, v, first + j));
       if (first + j < n) bits |= uint32_t(form.mask_bit(v)) << j;
     }
     store_pack<V>(y, first, n, ys);
@@ -151,7 +151,9 @@ __global__ void mask_backward_kernel(Form form, const T* grad, const uint32_t* m
     const uint32_t bits = mask[first >> 5] >> (first & 31);
     Pack<T, V> out;
 #pragma unroll
-    for (int j = 0; j < V; ++j) out.v[j] = static_cast<T>(form.backward(static_cast<opmath<T>>(gs.v[j]), (bits >> j) & 1u));
+    for (int j = 0; j < V; ++j) {
+      out.v[j] = static_cast<T>(act::mask_backward_of_element(form, static_cast<opmath<T>>(gs.v[j]), ((bits >> j) & 1u) != 0, first + j));
+    }
     store_pack<V>(grad_input, first, n, out);
   }
 }

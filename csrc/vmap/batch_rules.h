@@ -19,6 +19,7 @@
 
 #include <ATen/functorch/BatchedTensorImpl.h>
 #include <ATen/ops/constant_pad_nd.h>
+#include <ATen/ops/stack.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
 
 #include <optional>
@@ -156,6 +157,13 @@ struct BatchRules {
   static Tensor forward(const Tensor& input, A... a) {
     const P p = make_params<P>(a...);
     const Level level(input);
+    if constexpr (act::kSlopePerElement<Act>) {
+      // In the rows forward_with_mask uses: RReLU's slopes follow each
+      // element's index, and a call must draw the same ones with grad or without.
+      const Tensor x = level.batch_first(input);
+      const Rows rows(x, mask_bit_order(sample_of(x)));
+      return level.wrap(rows.unrows(Calls::forward(rows.rows(x), p)), 0);
+    }
     auto [value, dim] = level.unwrap(input);
     return level.wrap(Calls::forward(value, p), *dim);
   }
@@ -163,6 +171,12 @@ struct BatchRules {
   static void forward_(const Tensor& input, A... a) {
     const P p = make_params<P>(a...);
     const Level level(input);
+    if constexpr (act::kSlopePerElement<Act>) {
+      const Tensor x = level.batch_first(input);
+      const Rows rows(x, mask_bit_order(sample_of(x)));
+      x.copy_(rows.unrows(Calls::forward(rows.rows(x), p)));
+      return;
+    }
     Calls::forward_(std::get<0>(level.unwrap(input)), p);
   }
 
@@ -199,6 +213,17 @@ struct BatchRules {
     TORCH_CHECK(m.size(1) * 8 == rows.padded, "torch_act.", Act::name,
                 "_backward: expected each sample's 'mask' to hold ", rows.padded / 8,
                 " bytes, but got ", m.size(1));
+    if constexpr (act::kSlopePerElement<Act>) {
+      // RReLU's slopes follow each element's place in the forward's memory
+      // order. A mask made outside this vmap level (jacrev's and jacfwd's
+      // batches of grads or tangents) came from one sample, so every sample
+      // takes the bits' own indices: one call per sample, not rows.
+      if (!level.batched(mask)) {
+        std::vector<Tensor> samples;
+        for (int64_t b = 0; b < rows.batch; ++b) samples.push_back(Calls::mask_backward(g[b], mask, order, p));
+        return level.wrap(at::stack(samples), 0);
+      }
+    }
     const Tensor grad_input = Calls::mask_backward(rows.rows(g), m.contiguous().view({-1}), {0, 1}, p);
     return level.wrap(rows.unrows(grad_input), 0);
   }

@@ -424,6 +424,33 @@ void test_gated_activations() {
   expect_error([] { torch_act::reglu_halves(torch::randn({})); }, "glu does not support scalars");
 }
 
+// RReLU: random slopes in training from torch's generator (torch::manual_seed
+// repeats them, each call draws anew), the same as the op with that draw as
+// its seed; out of training torch::leaky_relu with (lower + upper) / 2.
+void test_rrelu_random_slopes() {
+  auto x = torch::randn({1000}).requires_grad_(true);
+  torch::manual_seed(5);
+  auto a = torch_act::rrelu(x, 0.1, 0.3, /*training=*/true);
+  auto b = torch_act::rrelu(x, 0.1, 0.3, true);
+  torch::manual_seed(5);
+  const int64_t seed = at::empty({}, at::kLong).random_().item<int64_t>();
+  EXPECT(torch::equal(a, torch_act::ops::rrelu(x, 0.1, 0.3, true, seed)), "rrelu: the drawn seed's slopes");
+  EXPECT(!torch::equal(a, b), "rrelu: each call draws new slopes");
+  auto negative = x.detach() < 0;
+  auto slopes = (a.detach() / x.detach()).masked_select(negative);
+  EXPECT(slopes.min().item<double>() >= 0.1 - 1e-6 && slopes.max().item<double>() <= 0.3 + 1e-6, "rrelu: slopes in range");
+  auto grad = torch::autograd::grad({a.sum()}, {x})[0];
+  EXPECT(torch::equal(grad * x.detach(), a.detach()), "rrelu: the gradient is each element's slope");
+  EXPECT(torch::equal(torch_act::rrelu(x.detach(), 0.1, 0.3), torch::leaky_relu(x.detach(), 0.2)), "rrelu in eval");
+
+  torch_act::nn::RReLU module(torch_act::nn::RReLUOptions().lower(0.1).upper(0.3));
+  EXPECT(printed(*module) == "torch_act::nn::RReLU(lower=0.1, upper=0.3)", printed(*module));
+  torch::manual_seed(5);
+  EXPECT(torch::equal(module(x.detach()), a.detach()), "RReLU module in training");
+  module->eval();
+  EXPECT(torch::equal(module(x.detach()), torch::leaky_relu(x.detach(), 0.2)), "RReLU module in eval");
+}
+
 int main(int argc, char** argv) {
   const std::map<std::string, std::function<void()>> tests = {
       {"functions_match_torch", test_functions_match_torch},
@@ -435,6 +462,7 @@ int main(int argc, char** argv) {
       {"save_load_round_trip", test_save_load_round_trip},
       {"torchscript_model_from_python", test_torchscript_model_from_python},
       {"gated_activations", test_gated_activations},
+      {"rrelu_random_slopes", test_rrelu_random_slopes},
   };
   torch::manual_seed(0);
   int failed = 0, run = 0;

@@ -10,7 +10,11 @@
 //   PARAMS   NO_PARAMS; PARAM(C++ type, name, default): torch.nn's name
 //            and default of the hyper-parameter; PARAM2(type, name, default,
 //            type, name, default) for two; REQUIRED2(type, name, type, name)
-//            for two without defaults (Threshold's, as torch.nn's)
+//            for two without defaults (Threshold's, as torch.nn's);
+//            RANDOM_SLOPES(lower, upper): RReLU's float lower, float upper
+//            with these defaults, bool training = false and int seed = 0:
+//            the op is a pure function of its seed, which the public
+//            function draws from torch's default generator (training only)
 // Each line gives, for users,
 //   at::Tensor torch_act::name(const at::Tensor& input, type param = default);
 //   at::Tensor& torch_act::name_(at::Tensor& input, type param = default);  // INPLACE
@@ -33,6 +37,7 @@
   X(softshrink, Softshrink, OUT_OF_PLACE, PARAM(double, lambd, 0.5)) \
   X(hardsigmoid, Hardsigmoid, INPLACE, NO_PARAMS)             \
   X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
+  X(rrelu, RReLU, INPLACE, RANDOM_SLOPES(0.125, 0.3333333333333333)) \
   X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
   X(selu, SELU, INPLACE, NO_PARAMS)                           \
   X(celu, CELU, INPLACE, PARAM(double, alpha, 1.0))           \
@@ -65,11 +70,25 @@
 #define TORCH_ACT_DECL_PARAM(type, name, value) , type name = value
 #define TORCH_ACT_DECL_PARAM2(t1, n1, v1, t2, n2, v2) , t1 n1 = v1, t2 n2 = v2
 #define TORCH_ACT_DECL_REQUIRED2(t1, n1, t2, n2) , t1 n1, t2 n2
+#define TORCH_ACT_DECL_RANDOM_SLOPES(lo, hi) , double lower = lo, double upper = hi, bool training = false, int64_t seed = 0
 // ", name": arguments of a call.
 #define TORCH_ACT_ARGS_NO_PARAMS
 #define TORCH_ACT_ARGS_PARAM(type, name, value) , name
 #define TORCH_ACT_ARGS_PARAM2(t1, n1, v1, t2, n2, v2) , n1, n2
 #define TORCH_ACT_ARGS_REQUIRED2(t1, n1, t2, n2) , n1, n2
+#define TORCH_ACT_ARGS_RANDOM_SLOPES(lo, hi) , lower, upper, training, seed
+// The public functions' forms (functional.h): as DECL and ARGS, except that
+// a random activation's seed is drawn, not passed (detail::draw_seed).
+#define TORCH_ACT_PUBLIC_DECL_NO_PARAMS
+#define TORCH_ACT_PUBLIC_DECL_PARAM TORCH_ACT_DECL_PARAM
+#define TORCH_ACT_PUBLIC_DECL_PARAM2 TORCH_ACT_DECL_PARAM2
+#define TORCH_ACT_PUBLIC_DECL_REQUIRED2 TORCH_ACT_DECL_REQUIRED2
+#define TORCH_ACT_PUBLIC_DECL_RANDOM_SLOPES(lo, hi) , double lower = lo, double upper = hi, bool training = false
+#define TORCH_ACT_PUBLIC_ARGS_NO_PARAMS
+#define TORCH_ACT_PUBLIC_ARGS_PARAM TORCH_ACT_ARGS_PARAM
+#define TORCH_ACT_PUBLIC_ARGS_PARAM2 TORCH_ACT_ARGS_PARAM2
+#define TORCH_ACT_PUBLIC_ARGS_REQUIRED2 TORCH_ACT_ARGS_REQUIRED2
+#define TORCH_ACT_PUBLIC_ARGS_RANDOM_SLOPES(lo, hi) , lower, upper, training, ::torch_act::detail::draw_seed(training)
 
 // TORCH_ACT_IF(inplace, code...): the code where inplace is INPLACE.
 #define TORCH_ACT_IF(inplace, ...) TORCH_ACT_IF_##inplace(__VA_ARGS__)

@@ -2,6 +2,8 @@
 // torch.nn.functional's names, parameters and defaults:
 //   at::Tensor torch_act::leaky_relu(const at::Tensor& input, double negative_slope = 0.01);
 //   at::Tensor& torch_act::leaky_relu_(at::Tensor& input, double negative_slope = 0.01);
+//   at::Tensor torch_act::rrelu(const at::Tensor& input, double lower = 0.125, double upper = 1/3.,
+//                               bool training = false);  // slopes from torch's generator
 //   at::Tensor torch_act::prelu(const at::Tensor& input, const at::Tensor& weight);
 //   at::Tensor torch_act::swiglu(const at::Tensor& gate, const at::Tensor& up);  // and geglu, reglu
 //   at::Tensor torch_act::glu(const at::Tensor& input, int64_t dim = -1);
@@ -12,18 +14,29 @@
 
 #include <torch_act/ops.h>
 
+#include <ATen/ops/empty.h>
 #include <c10/core/WrapDimMinimal.h>
 
 #include <vector>
 
 namespace torch_act {
 
+namespace detail {
+// The seed of a random activation's call (RReLU in training), drawn from
+// torch's default CPU generator, so torch::manual_seed (torch.manual_seed)
+// repeats a run, and the same draw Python's functions make. Out of training
+// the op ignores it: nothing is drawn.
+inline int64_t draw_seed(bool training) {
+  return training ? at::empty({}, at::kLong).random_().item<int64_t>() : 0;
+}
+}  // namespace detail
+
 #define TORCH_ACT_FUNCTIONS(name, Struct, inplace, params)                                 \
-  inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) {          \
-    return ops::name(input TORCH_ACT_PARAMS(ARGS, params));                                \
+  inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(PUBLIC_DECL, params)) {   \
+    return ops::name(input TORCH_ACT_PARAMS(PUBLIC_ARGS, params));                         \
   }                                                                                         \
-  TORCH_ACT_IF(inplace, inline at::Tensor& name##_(at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) { \
-    ops::name##_(input TORCH_ACT_PARAMS(ARGS, params));                                    \
+  TORCH_ACT_IF(inplace, inline at::Tensor& name##_(at::Tensor& input TORCH_ACT_PARAMS(PUBLIC_DECL, params)) { \
+    ops::name##_(input TORCH_ACT_PARAMS(PUBLIC_ARGS, params));                             \
     return input;                                                                           \
   })
 TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_FUNCTIONS)

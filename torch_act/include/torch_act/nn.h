@@ -157,6 +157,32 @@ TORCH_ACT_SHRINK_MODULE(Softshrink, softshrink);
 TORCH_ACT_INPLACE_MODULE(Hardsigmoid, hardsigmoid);
 TORCH_ACT_PARAM_MODULE(LeakyReLU, leaky_relu, negative_slope, 0.01);
 
+// As torch::nn::RReLU: random slopes in [lower, upper] while the module is
+// training (is_training()), (lower + upper) / 2 in eval.
+struct RReLUOptions {
+  RReLUOptions() {}
+  TORCH_ARG(double, lower) = 1.0 / 8.0;
+  TORCH_ARG(double, upper) = 1.0 / 3.0;
+  TORCH_ARG(bool, inplace) = false;
+};
+
+class RReLUImpl : public torch::nn::Cloneable<RReLUImpl> {
+ public:
+  explicit RReLUImpl(const RReLUOptions& options_ = {}) : options(options_) {}
+  torch::Tensor forward(torch::Tensor input) {
+    return options.inplace() ? torch_act::rrelu_(input, options.lower(), options.upper(), is_training())
+                             : torch_act::rrelu(input, options.lower(), options.upper(), is_training());
+  }
+  void reset() override {}
+  void pretty_print(std::ostream& stream) const override {
+    stream << std::boolalpha << "torch_act::nn::RReLU(lower=" << options.lower() << ", upper=" << options.upper();
+    if (options.inplace()) stream << ", inplace=" << options.inplace();
+    stream << ")";
+  }
+  RReLUOptions options;
+};
+TORCH_MODULE(RReLU);
+
 struct PReLUOptions {
   PReLUOptions() {}
   // 1 (one slope for every channel) or the number of channels (dim 1).
