@@ -21,7 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -49,6 +49,8 @@ class Case:
     label: str       # size label
     shape: tuple
     per_channel: bool = False
+    # Keyword arguments of every contender: RReLU's training=True cases.
+    kwargs: dict = field(default_factory=dict)
 
 
 def cases(names=None, sizes=None):
@@ -56,6 +58,8 @@ def cases(names=None, sizes=None):
         for label, n in SIZES.items():
             if sizes is None or label in sizes:
                 yield Case(name, label, (n,))
+                if ACTIVATIONS[name].random_in_training:  # its training mode is another kernel
+                    yield Case(name, f"{label} training", (n,), kwargs={"training": True})
     if names is None or "prelu" in names:
         for label, shape in PRELU_NCHW.items():
             if sizes is None or label.split()[-1] in sizes:
@@ -129,7 +133,7 @@ def measure(case, dtype, mode, threads, rounds, min_run_time, device="cpu"):
     entry = ACTIVATIONS[case.name]
     x, grad, w = make_inputs(case, dtype, device)
     # Threshold's arguments have no defaults: every contender gets required_kwargs.
-    contenders = {k: functools.partial(fn, **entry.required_kwargs) for k, fn in
+    contenders = {k: functools.partial(fn, **entry.required_kwargs, **case.kwargs) for k, fn in
                   (("torch_act", entry.function), ("torch.nn", entry.torch_function), ("naive", entry.naive))}
     glbs = {k: contender_globals(fn, x, grad, w, mode) for k, fn in contenders.items()}
     times = {k: [] for k in contenders}

@@ -1,5 +1,6 @@
 """Predicted cycles per element of every activation's inner loops, torch_act's
-and the ATen loops they replace, on CPUs this machine may not be: llvm-mca's
+and the ATen loops they replace (for the gated ones, the loops of the
+composite, e.g. F.silu(gate) * up), on CPUs this machine may not be: llvm-mca's
 models of AMD Zen 3 (AVX2), Zen 4 and Intel Sapphire Rapids (AVX-512).
 
     make mca                      # every activation -> benchmarks/MCA.md
@@ -46,14 +47,19 @@ SECONDS = 1.5
 # The child: spins one op so that its loops are where the samples land.
 CHILD = r"""
 import sys, time, torch, torch_act
-from torch_act import ACTIVATIONS
+from torch_act import ACTIVATIONS, GATED
 name, kwargs, contender, direction, seconds = sys.argv[1], eval(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
 torch.set_num_threads(1)
-entry = ACTIVATIONS[name]
-fn = entry.function if contender == "torch_act" else entry.torch_function
 g = torch.Generator().manual_seed(0)
 x = (torch.randn(int(sys.argv[6]), generator=g) * 3).requires_grad_(direction == "backward")
-args = [x] + ([torch.full((1,), 0.25, requires_grad=direction == "backward")] if entry.parameter else [])
+if name in GATED:  # (gate, up); torch.nn's side is the composite people write
+    entry = GATED[name]
+    fn = entry.function if contender == "torch_act" else entry.composite
+    args = [x, torch.randn(x.shape, generator=g).requires_grad_(direction == "backward")]
+else:
+    entry = ACTIVATIONS[name]
+    fn = entry.function if contender == "torch_act" else entry.torch_function
+    args = [x] + ([torch.full((1,), 0.25, requires_grad=direction == "backward")] if entry.parameter else [])
 grad = torch.randn(x.shape, generator=g)
 if direction == "backward":
     y = fn(*args, **kwargs)
@@ -352,13 +358,19 @@ def mca_cycles(body, model):
 
 
 def cases(names):
-    from torch_act import ACTIVATIONS
+    from torch_act import ACTIVATIONS, GATED
 
-    for name in names or ACTIVATIONS:
+    for name in names or [*ACTIVATIONS, *GATED]:
         # Default arguments, plus every variant that picks another formula (GELU's approximate).
-        for kwargs in ACTIVATIONS[name].variants:
+        for kwargs in (GATED[name] if name in GATED else ACTIVATIONS[name]).variants:
             if not kwargs or any(isinstance(v, str) for v in kwargs.values()):
                 yield name, kwargs
+
+
+def gated_names():
+    from torch_act import GATED
+
+    return set(GATED)
 
 
 def label(name, kwargs):
@@ -380,10 +392,13 @@ def measure(names, builds, contenders, progress=True):
             loops = loops_of(samples)
             if jit_share >= 0.1 and dumps:
                 loops += jit_loops(dumps, jit_share)
+            # torch_act's gated backward writes both gradients in one loop: two
+            # stores per element (the composite's loops write one each).
+            outputs = 2 if name in gated_names() and direction == "backward" and contender == "torch_act" else 1
             per_element = {}
             for model in MODELS[build]:
                 if loops and all(lp.elements for lp in loops):
-                    per_element[model] = sum(mca_cycles(lp.body, model) / lp.elements for lp in loops)
+                    per_element[model] = sum(mca_cycles(lp.body, model) * outputs / lp.elements for lp in loops)
             rows.append(dict(activation=label(name, kwargs), direction=direction, build=build,
                              contender=contender, per_element=per_element,
                              loops=[(lp.symbol, lp.elements, lp.share, len(lp.body)) for lp in loops]))
