@@ -48,18 +48,23 @@ void binary(c10::ScalarType dtype, const void* a, const void* b, void* out, int6
   });
 }
 
-// Calls run(slopes) with the per-element slopes of the block's elements
-// begin .. begin + len - 1 (in an L1 buffer of compute type T) where Act's
-// slope varies per element (RReLU's), with nullptr where it does not.
-template <typename Act, typename T, typename Run>
-C10_ALWAYS_INLINE void with_block_slopes(const Act& act, int64_t begin, int64_t len, const Run& run) {
-  if constexpr (act::kSlopePerElement<Act>) {
-    alignas(64) T slopes[kStageBlock];
-    act.fill_slopes(begin, len, slopes);
-    run(static_cast<const T*>(slopes));
-  } else {
-    run(nullptr);
-  }
+// for_each_block over one input and one output, calling
+// run(begin, len, in, out, stream, slopes) with the slopes of the block's
+// elements (an L1 buffer of the compute type) where Act's slope varies per
+// element (RReLU's), nullptr where it does not.
+template <typename Act, typename scalar_t, typename Run>
+void for_each_block_with_slopes(const Act& act, const void* in, void* out, int64_t n, const Run& run) {
+  for_each_block<scalar_t, 1, 1>(
+      {static_cast<const scalar_t*>(in)}, {static_cast<scalar_t*>(out)}, n,
+      [&](int64_t begin, int64_t len, auto i, auto o, bool stream) {
+        if constexpr (act::kSlopePerElement<Act>) {
+          alignas(64) opmath_t<scalar_t> slopes[kStageBlock];
+          act.fill_slopes(begin, len, slopes);
+          run(begin, len, i[0], o[0], stream, static_cast<const opmath_t<scalar_t>*>(slopes));
+        } else {
+          run(begin, len, i[0], o[0], stream, nullptr);
+        }
+      });
 }
 
 template <typename Act>
@@ -67,13 +72,9 @@ void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int
   if constexpr (act::kSlopePerElement<Act>) {
     const Act act{p};
     TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-      for_each_block<scalar_t, 1, 1>(
-          {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
-          [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
-            with_block_slopes<Act, opmath_t<scalar_t>>(act, begin, len, [&](auto slopes) {
-              map2(in[0], slopes, out[0], len, stream, [act](auto v, auto s) TORCH_ACT_INLINE { return act.forward(v, s); });
-            });
-          });
+      for_each_block_with_slopes<Act, scalar_t>(act, x, y, n, [&](int64_t, int64_t len, auto in, auto out, bool stream, auto slopes) {
+        map2(in, slopes, out, len, stream, [act](auto v, auto s) TORCH_ACT_INLINE { return act.forward(v, s); });
+      });
     });
   } else {
     with_form(Act{p}, [&](const auto& form) { unary(dtype, x, y, n, [form](auto v) TORCH_ACT_INLINE { return form.forward(v); }); });
@@ -85,15 +86,10 @@ void forward_with_mask(const P<Act>& p, c10::ScalarType dtype, const void* x, vo
                        int64_t n) {
   const Act act{p};
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    for_each_block<scalar_t, 1, 1>(
-        {static_cast<const scalar_t*>(x)}, {static_cast<scalar_t*>(y)}, n,
-        [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
-          with_block_slopes<Act, opmath_t<scalar_t>>(act, begin, len, [&](auto slopes) {
-            map_pack_bits(in[0], out[0], len, mask + begin / 64, stream,
-                          [act](auto v) TORCH_ACT_INLINE { return act.mask_bit(v); },
-                          [act](auto... v) TORCH_ACT_INLINE { return act.forward(v...); }, slopes);
-          });
-        });
+    for_each_block_with_slopes<Act, scalar_t>(act, x, y, n, [&](int64_t begin, int64_t len, auto in, auto out, bool stream, auto slopes) {
+      map_pack_bits(in, out, len, mask + begin / 64, stream, [act](auto v) TORCH_ACT_INLINE { return act.mask_bit(v); },
+                    [act](auto... v) TORCH_ACT_INLINE { return act.forward(v...); }, slopes);
+    });
   });
 }
 
@@ -102,14 +98,10 @@ void mask_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, con
                    void* grad_input, int64_t n) {
   const Act act{p};
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    for_each_block<scalar_t, 1, 1>(
-        {static_cast<const scalar_t*>(grad)}, {static_cast<scalar_t*>(grad_input)}, n,
-        [&](int64_t begin, int64_t len, auto in, auto out, bool stream) {
-          with_block_slopes<Act, opmath_t<scalar_t>>(act, begin, len, [&](auto slopes) {
-            map_with_bits(in[0], mask + begin / 64, out[0], len, stream,
-                          [act](auto... v) TORCH_ACT_INLINE { return act.backward(v...); }, slopes);
-          });
-        });
+    for_each_block_with_slopes<Act, scalar_t>(act, grad, grad_input, n, [&](int64_t begin, int64_t len, auto in, auto out, bool stream, auto slopes) {
+      map_with_bits(in, mask + begin / 64, out, len, stream,
+                    [act](auto... v) TORCH_ACT_INLINE { return act.backward(v...); }, slopes);
+    });
   });
 }
 
