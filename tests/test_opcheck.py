@@ -23,8 +23,7 @@ def positional(name, kwargs):
 def op_variants(name, entry):
     """The entry's argument sets, and for a random activation (RReLU) the
     training one with a fixed seed, which the function draws itself."""
-    random = any(n == SEED for n, _, _ in op_arguments(name))
-    return entry.variants + (({TRAINING: True, SEED: 20261203},) if random else ())
+    return entry.variants + (({TRAINING: True, SEED: 20261203},) if entry.random_in_training else ())
 
 
 def samples():

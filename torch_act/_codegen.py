@@ -43,6 +43,11 @@ def op_arguments(name: str) -> List[Tuple[str, str, object]]:
 SEED, TRAINING = "seed", "training"
 
 
+def is_random(name: str) -> bool:
+    """Whether op `name` takes a seed: its activation is random in training."""
+    return any(n == SEED for n, _, _ in op_arguments(name))
+
+
 def draw_seed() -> int:
     return int(torch.empty((), dtype=torch.int64).random_().item())
 
@@ -99,8 +104,7 @@ def make_function(decl, namespace: Dict[str, object]):
         params = function_parameters(decl.name)
         signature = _parameters(params)
         args = "input" + "".join(f", {n}" for n, _, _ in op_arguments(decl.name))
-        random = len(params) < len(op_arguments(decl.name))
-        body = _random_body(op, args, op_exists(decl.name + "_")) if random else ""
+        body = _random_body(op, args, op_exists(decl.name + "_")) if is_random(decl.name) else ""
         if op_exists(decl.name + "_"):
             body += (f"    if inplace:\n        {op}_({args})\n        return input\n")
             signature += ", inplace: bool = False"

@@ -29,7 +29,7 @@ from typing import List
 
 import torch
 
-from ._codegen import SEED, op_arguments, op_exists
+from ._codegen import SEED, is_random, op_exists
 from .declarations import DECLARATIONS
 from .gated import GATED
 
@@ -97,10 +97,6 @@ def _mask_bit_order(t) -> List[int]:
     return _dim_order(t) if is_non_overlapping_and_dense(t) else list(range(t.dim()))
 
 
-def _is_random(name: str) -> bool:
-    return any(n == SEED for n, _, _ in op_arguments(name))
-
-
 def _shard_seed(like, seed: int) -> int:
     """A random op's seed on this rank for a tensor placed like `like`: the
     shards (numbered over the mesh dims that shard it) draw different slopes,
@@ -120,7 +116,7 @@ def _mask_handlers(name: str):
     from torch.distributed.tensor import DTensor
 
     ops = torch.ops.torch_act
-    random = _is_random(name)
+    random = is_random(name)
 
     def local_call(op, like, args, kwargs):
         """op(*args, **kwargs), a random op with its seed for this shard (the

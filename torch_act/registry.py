@@ -11,7 +11,7 @@ from torch import nn
 
 from . import functional as F
 from . import modules as M
-from ._codegen import REQUIRED, SEED, hyper_parameters, op_arguments, op_exists
+from ._codegen import REQUIRED, hyper_parameters, is_random, op_exists
 from .declarations import DECLARATIONS, Declaration
 
 
@@ -95,7 +95,7 @@ def _entry(d: Declaration) -> Activation:
         required_kwargs={} if weighted else {n: d.variants[0][n] for n, _, default in hyper_parameters(d.name)
                                              if default is REQUIRED},
         derivative_from_output=d.derivative_from_output,
-        random_in_training=not weighted and any(n == SEED for n, _, _ in op_arguments(d.name)))
+        random_in_training=not weighted and is_random(d.name))
 
 
 ACTIVATIONS: Dict[str, Activation] = {d.name: _entry(d) for d in DECLARATIONS}
