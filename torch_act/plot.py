@@ -10,6 +10,7 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from .gated import GATED
 from .registry import ACTIVATIONS
 
 # torch.nn's default LeakyReLU slope (0.01) is invisible at this scale.
@@ -23,6 +24,8 @@ GROUPS = {
     "self-gated (x times a gate of x)": ("gelu", "silu", "mish", "hardswish"),
     "squashing": ("sigmoid", "tanh", "hardsigmoid", "softsign", "logsigmoid"),
     "shrinkage": ("hardshrink", "softshrink", "tanhshrink"),
+    # The gated ops as functions of the gate with up = 1, f' being d/d(gate).
+    "gated (act(gate) * up, up = 1)": ("swiglu", "geglu", "reglu", "sigmoid_glu"),
 }
 
 
@@ -36,7 +39,8 @@ def grouped(names) -> Dict[str, list]:
 
 def curves(x: torch.Tensor, prelu_alpha: float = 0.25,
            settings: Optional[Dict[str, dict]] = None) -> Dict[str, Tuple[str, torch.Tensor, torch.Tensor]]:
-    """name -> (label, f(x), f'(x)) for every registered activation."""
+    """name -> (label, f(x), f'(x)) for every registered activation, and for
+    each gated one (GATED) as a function of the gate with up = 1."""
     settings = DEFAULT_SETTINGS if settings is None else settings
     out = {}
     for name, entry in ACTIVATIONS.items():
@@ -51,6 +55,11 @@ def curves(x: torch.Tensor, prelu_alpha: float = 0.25,
         detail = ", ".join(f"{k}={v}" for k, v in kwargs.items())
         label = f"{entry.title} ({detail})" if detail else entry.title
         out[name] = (label, y.detach(), dy)
+    for name, entry in GATED.items():
+        gate = x.detach().clone().requires_grad_(True)
+        y = entry.function(gate, torch.ones_like(gate))
+        (dy,) = torch.autograd.grad(y.sum(), gate)
+        out[name] = (f"{entry.title} (up = 1)", y.detach(), dy)
     return out
 
 
