@@ -554,7 +554,8 @@ struct GELU : params::gelu {
     template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
       return math::of_exp_minus_abs<T>(two_u<T>(x), [x](V e) { return math::times_sigmoid_from_exp(x, e); });
     }
-    template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
+    // f'(x) from e = exp(-|2u|), the parts that need no e computed first.
+    template <typename T, typename V> static C10_ALWAYS_INLINE auto derivative_from_exp(V x) {
       const V xc = math::clamp_magnitude(x, kClamp<T>);
       // w = x (2u)' = A x (1 + 3 k x^2), and 1 + w with A x carried as hi + lo:
       // (1 + w) + e cancels by up to a third next to the zero's window. Both from
@@ -564,12 +565,21 @@ struct GELU : params::gelu {
       const V q = math::multiply_add(V(T(3 * kCubic)) * xc, xc, V(T(1)));
       const V nan_at_infinity = x - x;
       const V one_plus_w = math::multiply_add(ax.lo, q, math::multiply_add(ax.hi, q, V(T(1)))) + nan_at_infinity;
-      const V away = math::of_exp_minus_abs<T>(two_u<T>(x), [&](V e) {
+      return [=](V e) {
         // 1 + w + e with its one rounding at its own size: it is 1 + w shrunk by up to 3x next to the root's window.
         const V sum = math::multiply_add(ax.hi, q, math::multiply_add(ax.lo, q, V(T(1)) + e)) + nan_at_infinity;
         return math::sigmoid_product_derivative(x, e, one_plus_w, sum);
-      });
+      };
+    }
+    template <typename T, typename V> static C10_ALWAYS_INLINE V derivative(V x) {
+      const V away = math::of_exp_minus_abs<T>(two_u<T>(x), derivative_from_exp<T>(x));
       return math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble, away);
+    }
+    // Both from one 2u and one exp: the gated family's backward needs f(x) and f'(x) at once.
+    template <typename T, typename V> static C10_ALWAYS_INLINE std::pair<V, V> forward_and_derivative(V x) {
+      const auto [value, away] = math::of_exp_minus_abs2<T>(
+          two_u<T>(x), [x](V e) { return math::times_sigmoid_from_exp(x, e); }, derivative_from_exp<T>(x));
+      return {value, math::with_root_of<T>(x, math::roots::kGeluTanhRootFloat, math::roots::kGeluTanhRootDouble, away)};
     }
 #if defined(__CUDA_ARCH__)
     template <typename T> static __device__ T two_u_plain(T x) { return T(2 * kSqrt2OverPi) * x * (T(1) + T(kCubic) * x * x); }
@@ -728,8 +738,9 @@ struct Softplus : params::softplus {
   }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
     const Vec<T> z = x * Vec<T>(T(beta));
-    const Vec<T> y = (math::relu(z) + math::log1p_exp_minus_abs<T>(z)) / Vec<T>(T(beta));
-    return Vec<T>::blendv(y, x, z > Vec<T>(T(threshold)));
+    const Vec<T> y = math::relu(z) + math::log1p_exp_minus_abs<T>(z);
+    // y / 1 is y: torch.nn's default beta skips a division (vdivps zmm, slow on Intel).
+    return Vec<T>::blendv(beta == 1 ? y : y / Vec<T>(T(beta)), x, z > Vec<T>(T(threshold)));
   }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
     const T z = x * T(beta);

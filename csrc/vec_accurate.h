@@ -266,16 +266,16 @@ C10_ALWAYS_INLINE V sigmoid(V x) {
 // for z below -80 / -700: pass z of the sign where the result is what is
 // wanted), where log1p(e) is e to the last bit, so the result is rounded once.
 template <typename V>
-C10_ALWAYS_INLINE V log1p_of(V e) {
+C10_ALWAYS_INLINE V log1p_of_unit(V e) {
   if constexpr (std::is_floating_point_v<V>) {
     return std::log1p(e);
   } else {
-    return e.log1p();
+    return log1p_unit(e);
   }
 }
 template <typename T, typename V>
 C10_ALWAYS_INLINE V log1p_exp_minus_abs(V z) {
-  return of_exp_minus_abs<T>(z, [](V e) { return log1p_of(e); });
+  return of_exp_minus_abs<T>(z, [](V e) { return log1p_of_unit(e); });
 }
 
 // x sigmoid(z) from e = exp(-|z|), z of x's sign: x e / (1 + e) for x < 0, x / (1 + e) elsewhere.

@@ -1,6 +1,6 @@
 // Vector math that ATen's Vectorized<T> does not do fast enough, or not
-// accurately enough, on every x86 CPU: exp and expm1 for x <= 0, tanh
-// (sigmoid, from this exp, is in vec_accurate.h). Everything
+// accurately enough, on every x86 CPU: exp and expm1 for x <= 0, tanh, log1p
+// on [0, 1] (sigmoid, from this exp, is in vec_accurate.h). Everything
 // is forced inline: an out-of-line sigmoid (GCC's choice for a function
 // several kernels share) costs a call and the overlap of the loops' two
 // independent vectors per step.
@@ -158,6 +158,32 @@ C10_ALWAYS_INLINE VF expm1_nonpositive_unsigned(VF a) {
 }
 C10_ALWAYS_INLINE VF expm1_nonpositive_float(VF a) { return with_sign_of(expm1_nonpositive_unsigned(a), a); }
 
+// --- log(1 + e) for e in [0, 1] -------------------------------------------------
+
+// log(1 + e) = 2 atanh(s) = 2s + s^3 L(s^2), s = e / (2 + e) in [0, 1/3]: no
+// reduction by the exponent, one division. L from tools/fit_log1p_coefficients.py
+// (0.075 units of 2^-24 relative). ATen's (Sleef's) log1p serves the whole line
+// and cost Softplus's forward 3x the time of Sigmoid's.
+constexpr float kLog1pTail[] = {6.666642e-01f, 4.002153e-01f, 2.8001747e-01f, 2.8012314e-01f};
+
+// e in [0, 1] or NaN (a subnormal e loses its last bit in e / 2: the callers
+// take exp(-|z|) 2^S larger where it is that small). s = h / (1 + h), h = e / 2 (d in
+// [1, 1.5] for divide()); c carries what 1 + h and the quotient rounded away,
+// so 2s + (2c + s^3 L) is rounded once: within 0.63 ulp (the fit script's
+// float32 model; tests/test_vec_math.py sweeps Softplus and LogSigmoid).
+C10_ALWAYS_INLINE VF log1p_unit_float(VF e) {
+  using at::vec::fmadd;
+  using at::vec::fnmadd;
+  const VF h = e * VF(0.5f);
+  const VF d = h + VF(1.f);
+  const VF d_lo = (VF(1.f) - d) + h;  // 1 + h = d + d_lo exactly (Fast2Sum: h <= 1)
+  const VF s = divide(h, d);
+  // h / (d + d_lo) - s = (h - s d - s d_lo) / (d + d_lo); h - s d is exact.
+  const VF c = fnmadd(s, d_lo, fnmadd(s, d, h)) * reciprocal_estimate(d);
+  const VF w = s * s;
+  return fmadd(s, VF(2.f), fmadd(s * w, horner(kLog1pTail, w), c + c));
+}
+
 #endif  // TORCH_ACT_FAST_FLOAT_MATH
 
 // tanh(x) = sign(x) * -t / (t + 2) with t = expm1(-2|x|): no cancellation
@@ -181,6 +207,15 @@ C10_ALWAYS_INLINE at::vec::Vectorized<T> expm1_nonpositive(at::vec::Vectorized<T
   if constexpr (std::is_same_v<T, float>) return expm1_nonpositive_float(x);
 #endif
   return x.expm1();
+}
+
+// log(1 + e) for e in [0, 1] (Softplus, LogSigmoid: e = exp(-|z|)).
+template <typename T>
+C10_ALWAYS_INLINE at::vec::Vectorized<T> log1p_unit(at::vec::Vectorized<T> e) {
+#if TORCH_ACT_FAST_FLOAT_MATH
+  if constexpr (std::is_same_v<T, float>) return log1p_unit_float(e);
+#endif
+  return e.log1p();
 }
 
 }  // namespace CPU_CAPABILITY

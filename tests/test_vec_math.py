@@ -1,5 +1,6 @@
 """The float32 math of csrc/vec_math.h and vec_math_normal.h (ELU's expm1,
-Sigmoid, Tanh, SiLU, GELU in both forms, in the AVX2/AVX-512 builds): within
+Sigmoid, Tanh, SiLU, GELU in both forms, Softplus and LogSigmoid's log1p, in
+the AVX2/AVX-512 builds): within
 MAX_ULP of the exact value,
 taken in float64, over a sweep of every binade, and torch's results on
 special values.
@@ -9,6 +10,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import torch_act  # noqa: F401
 
@@ -44,6 +46,11 @@ CASES = {
     "gelu+": (lambda x: ops.gelu(x, "none"), lambda x: exact_gelu(x, "none"), (0.0, 100.0)),
     "gelu-": (lambda x: ops.gelu(x, "none"), lambda x: exact_gelu(x, "none"), (-0.0, -13.0)),
     "gelu_tanh+": (lambda x: ops.gelu(x, "tanh"), lambda x: exact_gelu(x, "tanh"), (0.0, 100.0)),
+    # max(z, 0) + log1p(exp(-|z|)), log1p on [0, 1] as 2 atanh(e / (2 + e)).
+    "softplus+": (lambda x: ops.softplus(x, 1.0, 20.0), lambda x: F.softplus(x.double()), (0.0, 100.0)),
+    "softplus-": (lambda x: ops.softplus(x, 1.0, 20.0), lambda x: F.softplus(x.double()), (-0.0, -100.0)),
+    "logsigmoid+": (ops.logsigmoid, lambda x: F.logsigmoid(x.double()), (0.0, 100.0)),
+    "logsigmoid-": (ops.logsigmoid, lambda x: F.logsigmoid(x.double()), (-0.0, -100.0)),
 }
 
 
