@@ -10,6 +10,7 @@
 #include "kernel_table.h"
 #include "loops.h"
 
+#include <algorithm>
 #include <utility>
 
 // The per-element lambdas are forced into the loops: GCC kept SiLU's and
@@ -271,6 +272,7 @@ void weighted_backward(const P<Act>&, c10::ScalarType dtype, ChannelView view, c
     at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
         double* sums = partial + k * view.channels;
+        std::fill(sums, sums + view.channels, 0.0);  // `partial` comes uninitialised
         stage_blocks_in_opmath<scalar_t, 2, 1>(in, out, k * chunk, std::min(n, (k + 1) * chunk),
                                                [&](int64_t begin, int64_t len, auto i, auto o) {
           T a[kStageBlock], terms[kStageBlock];

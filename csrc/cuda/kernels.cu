@@ -298,25 +298,23 @@ __global__ void weighted_backward_kernel(ChannelView view, const T* grad, const 
   const int64_t per_channel = view.outer * view.inner;
   const int64_t begin = int64_t(blockIdx.x) * per_split;
   const int64_t end = begin + per_split < per_channel ? begin + per_split : per_channel;
+  // Element k of the channel is (q, r) = (k / inner, k % inner): divided once
+  // per thread, then stepped by the block's stride (q_step, r_step) with a
+  // carry, for every inner (a 64-bit division per element is a long
+  // instruction sequence on a GPU). r_step < inner, so one carry is enough.
+  const int64_t q_step = blockDim.x / view.inner, r_step = blockDim.x - q_step * view.inner;
   for (int64_t c = blockIdx.y; c < view.channels; c += gridDim.y) {
     const opmath<T> alpha = weight[c];
     double sum = 0;
-    // Element k of the channel is (q, r) = (k / inner, k % inner). Where a
-    // block's stride is shorter than inner, (q, r) steps without a 64-bit
-    // division (a long instruction sequence on a GPU) per element.
-    const bool stepping = view.inner >= blockDim.x;
     int64_t q = (begin + threadIdx.x) / view.inner, r = begin + threadIdx.x - q * view.inner;
     for (int64_t k = begin + threadIdx.x; k < end; k += blockDim.x) {
-      if (!stepping) {
-        q = k / view.inner;
-        r = k - q * view.inner;
-      }
       const int64_t i = (q * view.channels + c) * view.inner + r;
       const opmath<T> g = grad[i], v = x[i];
       grad_input[i] = static_cast<T>(Act::grad_input(g, v, alpha));
       // Each term rounded to T first, as the CPU kernels and torch.nn do.
       sum += static_cast<double>(static_cast<T>(Act::grad_alpha_term(g, v)));
-      if (stepping && (r += blockDim.x) >= view.inner) {
+      q += q_step;
+      if ((r += r_step) >= view.inner) {
         r -= view.inner;
         ++q;
       }

@@ -1,6 +1,8 @@
 // The kernels of every op on tensors, per family, for any backend: argument
 // checks, layouts and allocation here, then one call into the backend's
-// raw-pointer kernel table (kernel_table.h). A backend supplies
+// raw-pointer kernel table (kernel_table.h). Every op checks its arguments
+// before it builds the device guard: a CUDA guard built from a CPU tensor
+// fails first, with a message that names no argument. A backend supplies
 //   Backend::table()              its KernelTable
 //   Backend::Guard{tensor}        what must hold while its kernels run (CUDA: the tensor's device)
 //   Backend::weight_chunk(c)      elements per partial sum of the weighted backward
@@ -34,8 +36,8 @@ struct TensorKernels {
   // --- elementwise families ---
 
   static Tensor forward(const Tensor& input, A... a) {
-    const Guard guard{input};
     const P p = checked_params<Act>({name}, input, "input", a...);
+    const Guard guard{input};
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
     table().forward(p, x.scalar_type(), x.const_data_ptr(), y.data_ptr(), x.numel());
@@ -50,17 +52,17 @@ struct TensorKernels {
   }
 
   static void forward_(const Tensor& input, A... a) {
-    const Guard guard{input};
     const P p = checked_in_place(input, {name, "_"}, a...);
+    const Guard guard{input};
     in_place(input, [&](const Tensor& x) {
       table().forward(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), x.numel());
     });
   }
 
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
-    const Guard guard{input};
     const OpName op{name, "_forward"};
     const P p = checked_params<Act>(op, input, "input", a...);
+    const Guard guard{input};
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
     Tensor mask = empty_mask_for(x);
@@ -70,8 +72,8 @@ struct TensorKernels {
 
   // In place; the bits follow mask_bit_order(input).
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
-    const Guard guard{input};
     const P p = checked_in_place(input, {name, "_forward_"}, a...);
+    const Guard guard{input};
     Tensor mask = empty_mask_for(input);
     in_place(input, [&](const Tensor& x) {
       table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), mask_words(mask), x.numel());
@@ -80,11 +82,11 @@ struct TensorKernels {
   }
 
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
-    const Guard guard{grad_output};
     const OpName op{name, "_backward"};
     const P p = checked_params<Act>(op, grad_output, "grad_output", a...);
     check_mask(mask, grad_output, op);
     check_dim_order(dim_order, grad_output.dim(), op);
+    const Guard guard{grad_output};
     Tensor grad_input = empty_in_dim_order(grad_output, dim_order);
     // Memory of both now runs in the mask's bit order.
     Tensor g = (is_identity_order(dim_order) ? grad_output : grad_output.permute(dim_order)).contiguous();
@@ -95,10 +97,10 @@ struct TensorKernels {
   }
 
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
-    const Guard guard{grad_output};
     const OpName op{name, "_backward"};
     const P p = checked_params<Act>(op, saved, ops::saved_arg<Act>(), a...);
     check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
+    const Guard guard{grad_output};
     Tensor s = dense(saved);
     Tensor g = in_layout_of(grad_output, s);
     Tensor grad_input = empty_output_like(s);
@@ -119,8 +121,8 @@ struct TensorKernels {
   }
 
   static Tensor weighted_forward(const Tensor& input, const Tensor& weight) {
-    const Guard guard{input};
     check_weighted_args(input, weight, {name});
+    const Guard guard{input};
     Tensor x = dense(input);
     Tensor w = weight.contiguous();
     Tensor y = empty_output_like(x);
@@ -134,10 +136,10 @@ struct TensorKernels {
   // grad_input and grad_weight in one pass; the kernel leaves per-chunk channel
   // sums, which the backend adds in a fixed order (bitwise the same on every run).
   static TensorPair weighted_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight) {
-    const Guard guard{grad_output};
     const OpName op{name, "_backward"};
     check_weighted_args(input, weight, op);
     check_like(grad_output, input, op, "grad_output", "input");
+    const Guard guard{grad_output};
     Tensor x = dense(input);
     Tensor g = in_layout_of(grad_output, x);
     Tensor w = weight.contiguous();
@@ -147,7 +149,11 @@ struct TensorKernels {
     const int64_t n = x.numel();
     const int64_t chunk = Backend::weight_chunk(view.channels);
     const int64_t chunks = std::max<int64_t>(1, (n + chunk - 1) / chunk);
-    Tensor partial = at::zeros({chunks, view.channels}, x.options().dtype(at::kDouble));
+    // The kernels write every entry (the CPU's zero each chunk's row first);
+    // with no elements none runs, and the sums are the zeros of an empty sum.
+    const auto partial_options = x.options().dtype(at::kDouble);
+    Tensor partial = n > 0 ? at::empty({chunks, view.channels}, partial_options)
+                           : at::zeros({chunks, view.channels}, partial_options);
     if (n > 0) {
       table().backward(P{}, x.scalar_type(), view, g.const_data_ptr(), x.const_data_ptr(), w.const_data_ptr(),
                        grad_input.data_ptr(), partial.data_ptr<double>(), chunk);
@@ -159,8 +165,6 @@ struct TensorKernels {
 
   // --- the gated family: act(gate) * up on two tensors of one shape ---
 
-  // The checks come before the device guard, which would fail first (and
-  // name no argument) for an input on another kind of device.
   static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
     const P p = checked_params<Act>({name}, gate, "gate", a...);
     check_like(up, gate, {name}, "up", "gate");
