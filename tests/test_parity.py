@@ -104,13 +104,15 @@ ZERO_PATTERNS = {
 EXACT_VARIANTS = [(n, kw) for n, kw in VARIANTS if n in EXACT]
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device"))])
 @pytest.mark.parametrize("pattern", list(ZERO_PATTERNS))
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
 @pytest.mark.parametrize("name,kwargs", EXACT_VARIANTS, ids=[variant_id(n, kw) for n, kw in EXACT_VARIANTS])
-def test_sign_of_zero_matches_torch(name, kwargs, dtype, pattern):
+def test_sign_of_zero_matches_torch(name, kwargs, dtype, pattern, device):
     entry = ACTIVATIONS[name]
-    x = ZERO_PATTERNS[pattern](2 * 64 + 7).to(dtype).view(1, -1)
-    weights = [torch.tensor([s], dtype=dtype) for s in (0.25, -0.25, 0.0)] if entry.parameter else [None]
+    x = ZERO_PATTERNS[pattern](2 * 64 + 7).to(dtype).view(1, -1).to(device)
+    weights = [torch.tensor([s], dtype=dtype, device=device) for s in (0.25, -0.25, 0.0)] if entry.parameter else [None]
     for weight in weights:
         ours = run(entry.function, x, lambda t: t, weight, kwargs)
         theirs = run(entry.torch_function, x, lambda t: t, weight, kwargs)
