@@ -51,6 +51,19 @@ class Case:
     per_channel: bool = False
     # Keyword arguments of every contender: RReLU's training=True cases.
     kwargs: dict = field(default_factory=dict)
+    layout: str = ""  # "", "channels_last" or "offset 1" (a view one element into its storage)
+
+
+# Layouts slow by construction on a GPU (issue 24), at 16M elements: PReLU
+# where neighbouring elements sit in different channels (channels_last, (N, C)
+# after a Linear), where a channel's runs are short (NCHW at 7x7), and ReLU on
+# a view whose pointer is one element off a 16-byte boundary.
+LAYOUT_CASES = [
+    Case("prelu", "channels_last 64ch 16M", (32, 64, 128, 64), per_channel=True, layout="channels_last"),
+    Case("prelu", "(N, C) 256ch 16M", (65536, 256), per_channel=True),
+    Case("prelu", "NCHW 7x7 512ch 16M", (668, 512, 7, 7), per_channel=True),
+    Case("relu", "x[1:] 16M", (SIZES["16M"],), layout="offset 1"),
+]
 
 
 def cases(names=None, sizes=None):
@@ -64,12 +77,24 @@ def cases(names=None, sizes=None):
         for label, shape in PRELU_NCHW.items():
             if sizes is None or label.split()[-1] in sizes:
                 yield Case("prelu", label, shape, per_channel=True)
+    for case in LAYOUT_CASES:
+        if (names is None or case.name in names) and (sizes is None or "16M" in sizes):
+            yield case
 
 
 def make_inputs(case, dtype, device="cpu"):
     g = torch.Generator(device).manual_seed(0)
-    x = torch.randn(case.shape, generator=g, device=device).to(dtype)
-    grad = torch.randn(case.shape, generator=g, device=device).to(dtype)
+
+    def laid_out(t):
+        if case.layout == "channels_last":
+            return t.contiguous(memory_format=torch.channels_last)
+        return t
+
+    if case.layout == "offset 1":
+        x, grad = (torch.randn(case.shape[0] + 1, generator=g, device=device).to(dtype)[1:] for _ in range(2))
+    else:
+        x = laid_out(torch.randn(case.shape, generator=g, device=device).to(dtype))
+        grad = laid_out(torch.randn(case.shape, generator=g, device=device).to(dtype))
     w = None
     if ACTIVATIONS[case.name].parameter:
         w = torch.full((case.shape[1] if case.per_channel else 1,), 0.25, dtype=dtype, device=device)
@@ -218,6 +243,15 @@ def table(rows):
     return "\n".join(lines)
 
 
+def under_half_copy(rows):
+    """Markdown list of the rows where torch_act moved its bytes at under half
+    a plain copy's rate (flagged on the GPU, where element-wise ops should
+    stream at close to copy speed)."""
+    return "\n".join(f"- {r['activation']} {r['size']} {r['dtype']} {r['mode']}: "
+                     f"{100 * r['gbps'] / r['copy_gbps']:.0f}% of copy ({r['gbps']:.1f} of {r['copy_gbps']:.1f} GB/s)"
+                     for r in rows if r["gbps"] < 0.5 * r["copy_gbps"])
+
+
 def slower(rows):
     """Markdown list of the rows where torch_act took longer than torch.nn."""
     return "\n".join(f"- {r['activation']} {r['size']} {r['dtype']} {r['mode']}, {r['threads']} thread(s): "
@@ -310,6 +344,10 @@ def main():
     # What backward keeps matters to a training step only.
     sections = [] if args.device == "cuda" or "train" not in modes else [
         f"## Memory saved for backward\n\n{saved_memory.table(saved_memory.measure())}"]
+    if args.device == "cuda":
+        slow_layouts = under_half_copy(rows)
+        print("\n## Under half of copy bandwidth\n\n" + (slow_layouts or "(none)"))
+        sections.append("## Under half of copy bandwidth\n\n" + (slow_layouts or "No row."))
     if args.full and sections:
         print("\nmemory: RSS cross-check, deep-MLP peak; then the compiled MLP")
         sections[0] += "\n\n" + saved_memory.table(saved_memory.rss_rows(), rss=True)
