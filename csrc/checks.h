@@ -1,4 +1,4 @@
-// Argument checks shared by the CPU and Meta kernels. Every message names the
+// Argument checks shared by the CPU, CUDA and Meta kernels. Every message names the
 // op and the argument and says what was expected; all run before any memory
 // is written, so a rejected call leaves the caller's tensors unchanged.
 #pragma once

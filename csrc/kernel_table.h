@@ -2,7 +2,7 @@
 // activation_list.h, typed by its params:: struct, with the kernels of its
 // family. The tensor-level ops (ops/tensor_kernels.h) call them through the
 // table of the tensor's backend: the CPU builds one table per capability
-// (cpu/kernels.h), CUDA one (cuda/kernels.cuh).
+// (cpu/kernels.h), CUDA one (cuda/kernels.cu).
 #pragma once
 
 #include "declarations.h"

@@ -1,4 +1,4 @@
-// Memory-layout rules shared by the CPU and Meta kernels, so that both
+// Memory-layout rules shared by the CPU, CUDA and Meta kernels, so that all
 // allocate outputs with the same sizes and strides.
 //
 // The CPU kernels walk memory linearly: an op's tensors must share one dense

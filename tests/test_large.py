@@ -100,6 +100,6 @@ def test_prelu_with_channels():
                 part = row[start:start + chunk].double()
                 reference[c] += (part.clamp(max=0) ** 2).sum()
     # grad_weight is rounded once to bfloat16 (8 bits of mantissa): compared at
-    # bfloat16's resolution; the sums themselves run in float.
+    # bfloat16's resolution; the sums themselves run in double.
     torch.testing.assert_close(grad_weight.double(), reference, rtol=2**-8, atol=0)
     report_peak("prelu")

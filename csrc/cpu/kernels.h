@@ -1,7 +1,7 @@
 // The CPU kernels of every family, over any activation of it: the math
 // struct's forward/derivative (activations.h) applied by the generic loops
-// (loops.h). Nothing here names an activation; kernel_table() lists them all
-// from activation_list.h. Included once per CPU capability by
+// (loops.h). Nothing here names an activation; `table` at the end lists them
+// all from activation_list.h. Included once per CPU capability by
 // capability_*.cpp, after kernel_prelude.h and the target switch; everything
 // here lives in torch_act::cpu::<CPU_CAPABILITY>.
 #pragma once

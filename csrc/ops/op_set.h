@@ -1,11 +1,14 @@
 // The ops each family has, written once: their schemas and the registration
-// of a backend's kernels for them. This is the only place op names are
-// composed ("elu" + "_backward"); every backend registers through it.
+// of a backend's kernels for them; every backend registers through it. The
+// suffixes ("elu" + "_backward") are also composed by calls.h (the typed
+// dispatcher calls) and in Python (registry.py, distributed.py), by the same
+// rule.
 //
 //   family Mask        name, name_ (INPLACE), name_forward and name_forward_
 //                      (the output and the bit mask backward reads), name_backward
 //   families Output,   name, name_ (INPLACE), name_backward (reads the output
-//   Input              or the input, as act.backward_reads_output() says)
+//   Input,             or the input; OutputOrInput picks one from its
+//   OutputOrInput      hyper-parameters, as act.backward_reads_output() says)
 //   family             name, name_backward (gradients of input and weight)
 //   InputAndWeight
 //   family GateAndUp   name(gate, up), name_backward (gradients of gate and up)
