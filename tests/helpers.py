@@ -1,10 +1,15 @@
-"""Shared test helpers: inputs in every layout, calls through the registry, and
-the comparison rules against torch.nn.functional (the reference)."""
+"""Shared test helpers: inputs in every layout, calls through the registry, the
+comparison rules against torch.nn.functional (the reference) and the checks
+built on them, models holding every activation, opcheck samples. Test files
+import from here, never from each other."""
 import math
 
 import torch
 
-from torch_act import ACTIVATIONS
+from torch import nn
+
+from torch_act import ACTIVATIONS, GATED
+from torch_act._codegen import SEED, TRAINING, op_arguments
 
 FLOAT_DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
 
@@ -250,3 +255,153 @@ def judged_reference(actual, expected, truth_at, atol_extra=0.0):
     flat = expected.reshape(-1).clone()
     flat[index[nearer]] = a[nearer]
     return torch.empty_like(expected).copy_(flat.view(expected.shape))  # in expected's memory layout
+
+
+# --- Against torch.nn: one activation, one input (test_parity, test_cuda, test_cuda_paths) ---
+
+
+def same_layout(a, b):
+    """Equal strides wherever they matter: a size-1 dim's stride never moves anything."""
+    return a.shape == b.shape and all(sa == sb for sa, sb, n in zip(a.stride(), b.stride(), a.shape) if n > 1)
+
+
+def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
+    entry = ACTIVATIONS[name]
+    weight = make_weight(entry, make_input(leaf), leaf.dtype, per_channel)
+    y, grad_x, grad_w, grad_out = run(entry.function, leaf, make_input, weight, kwargs)
+    ref_y, ref_grad_x, ref_grad_w, _ = run(entry.torch_function, leaf, make_input, weight, kwargs)
+    if leaf.is_cuda and leaf.dtype in (torch.bfloat16, torch.float16):
+        # torch's CUDA tanh_backward/sigmoid_backward compute in the reduced
+        # dtype, rounding each intermediate (1 - y * y near |y| = 1 loses most
+        # of its bits: up to 3% apart); torch_act computes once in float, as
+        # torch's CPU kernels do, so the gradient's reference there is CPU's.
+        _, ref_grad_x, _, _ = run(entry.torch_function, leaf.cpu(), make_input,
+                                  None if weight is None else weight.cpu(), kwargs)
+        ref_grad_x = ref_grad_x.cuda()
+    ref_grad_x = corrected_reference(name, ref_grad_x, make_input(leaf).detach(), grad_out)
+    exact = name in EXACT
+    atol = output_grad_atol(name, kwargs, leaf.dtype, grad_out)
+    if not exact:
+        # Where torch.nn disagrees with torch_act, the float64 value decides.
+        def truth_at(what):
+            return lambda index: float64_values(entry.torch_function, make_input(leaf).cpu(), grad_out.cpu(),
+                                                kwargs, index.cpu())[what].to(leaf.device)
+        ref_y = judged_reference(y, ref_y, truth_at(0))
+        ref_grad_x = judged_reference(grad_x, ref_grad_x, truth_at(1), atol)
+    assert_same(y, ref_y, exact)
+    if name not in TORCH_OUTPUT_CONTIGUOUS:  # (there torch_act's follows the rule of the others)
+        assert same_layout(y, ref_y), "output memory layout differs from torch.nn's"
+    assert_same(grad_x, ref_grad_x, exact, atol)
+    if weight is not None:
+        if leaf.dtype in (torch.float32, torch.float64):
+            # A sum over up to 10^5 elements: compare with the sum done in
+            # float64 (torch_act accumulates in double; torch.nn's float32
+            # reduction drifts by ~1e-5 relative on such sizes).
+            leaf64, weight64 = leaf.double(), weight.double()
+            _, _, ref_grad_w, _ = run(entry.torch_function, leaf64, make_input, weight64, kwargs,
+                                     grad_dtype=leaf.dtype)
+            ref_grad_w = ref_grad_w.to(leaf.dtype)
+        assert_same(grad_w, ref_grad_w, exact=False)
+
+
+# --- Every activation in one model (test_integration, test_cuda, test_everywhere) ---
+
+
+def make_module(name, kwargs, width):
+    entry = ACTIVATIONS[name]
+    return entry.module(width) if entry.parameter else deterministic(entry.module(**kwargs), name)
+
+
+def every_activation_model(width=16):
+    """Every registered activation between Linear layers, each also in place
+    (with its second argument set) where it has an in-place form. (Linear
+    keeps its input, not its output, so an in-place layer after it is fine;
+    after ELU/Sigmoid/Tanh it would edit an output their backward reads.)"""
+    torch.manual_seed(0)
+    layers = [nn.Linear(8, width)]
+    for name, entry in ACTIVATIONS.items():
+        layers += [make_module(name, ACTIVATIONS[name].required_kwargs, width), nn.Linear(width, width)]
+        if entry.has_inplace:
+            kwargs = {**entry.variants[min(1, len(entry.variants) - 1)], "inplace": True}
+            layers += [make_module(name, kwargs, width), nn.Linear(width, width)]
+    layers.append(nn.Linear(width, 4))
+    return nn.Sequential(*layers)
+
+
+def outputs_and_grads(model, x):
+    model.zero_grad()
+    x = x.detach().clone().requires_grad_()
+    y = model(x)
+    y.square().sum().backward()
+    return [y.detach(), x.grad] + [p.grad.clone() for p in model.parameters()]
+
+
+def assert_all_close(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v)
+
+
+# --- opcheck samples from the registries (test_opcheck, test_cuda) ---
+
+ops = torch.ops.torch_act
+
+
+def _x(*shape, dtype):
+    return torch.randn(*shape, dtype=dtype).requires_grad_()
+
+
+def positional(name, kwargs):
+    """The op's hyper-parameter arguments, in schema order, for these kwargs."""
+    return [kwargs.get(n, default) for n, _, default in op_arguments(name)]
+
+
+def op_variants(name, entry):
+    """The entry's argument sets, and for a random activation (RReLU) the
+    training one with a fixed seed, which the function draws itself."""
+    return entry.variants + (({TRAINING: True, SEED: 20261203},) if entry.random_in_training else ())
+
+
+def opcheck_samples():
+    """(op name, args) pairs; every op of the namespace appears at least once."""
+    for dtype in (torch.float32, torch.float64):
+        x = _x(3, 5, 7, dtype=dtype)
+        cl = _x(2, 3, 4, 5, dtype=dtype).contiguous(memory_format=torch.channels_last).detach().requires_grad_()
+        g = torch.randn(3, 5, 7, dtype=dtype)
+        for name, entry in ACTIVATIONS.items():
+            if entry.parameter:
+                yield name, (x, torch.rand(5, dtype=dtype, requires_grad=True))
+                yield name, (cl, torch.rand(1, dtype=dtype, requires_grad=True))
+                yield name + "_backward", (g.clone().requires_grad_(), x, torch.rand(5, dtype=dtype, requires_grad=True))
+                continue
+            for kwargs in op_variants(name, entry):
+                params = positional(name, kwargs)
+                for inp in (x, cl):
+                    yield name, (inp, *params)
+                if entry.has_inplace:
+                    yield name + "_", (torch.randn(3, 5, 7, dtype=dtype), *params)
+                if entry.keeps == "mask":
+                    for inp in (x, cl):
+                        yield name + "_forward", (inp, *params)
+                    if entry.has_inplace:
+                        yield name + "_forward_", (torch.randn(3, 5, 7, dtype=dtype), *params)
+                    _, mask = getattr(ops, name + "_forward")(x.detach(), *params)
+                    yield name + "_backward", (g.clone().requires_grad_(), mask, [0, 1, 2], *params)
+                else:
+                    saved = getattr(ops, name)(x.detach(), *params).requires_grad_()
+                    yield name + "_backward", (g.clone().requires_grad_(), saved, *params)
+
+
+def gated_opcheck_samples():
+    """The gated family: (gate, up, params) and its backward (grad, gate, up, params)."""
+    for dtype in (torch.float32, torch.float64):
+        gate, up = _x(3, 5, 7, dtype=dtype), _x(3, 5, 7, dtype=dtype)
+        up_cl = _x(2, 3, 4, 5, dtype=dtype)
+        gate_cl = up_cl.detach().contiguous(memory_format=torch.channels_last).requires_grad_()
+        g = torch.randn(3, 5, 7, dtype=dtype)
+        for name, entry in GATED.items():
+            for kwargs in entry.variants:
+                params = tuple(kwargs.values())
+                yield name, (gate, up, *params)
+                yield name, (gate_cl, up_cl, *params)  # gate and up in different layouts
+                yield name + "_backward", (g.clone().requires_grad_(), gate, up, *params)

@@ -12,10 +12,13 @@ from torch.autograd import gradcheck, gradgradcheck
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import EXACT, FLOAT_DTYPES, LAYOUTS, make_leaf
-from test_opcheck import SAMPLES
-from test_integration import assert_all_close, every_activation_model, outputs_and_grads
-from test_parity import VARIANT_IDS, VARIANTS, check_against_torch
+from helpers import (EXACT, FLOAT_DTYPES, LAYOUTS, all_variants, assert_all_close, check_against_torch,
+                     every_activation_model, gated_opcheck_samples, make_leaf, opcheck_samples, outputs_and_grads,
+                     variant_id)
+
+SAMPLES = list(opcheck_samples()) + list(gated_opcheck_samples())
+VARIANTS = all_variants()
+VARIANT_IDS = [variant_id(n, kw) for n, kw in VARIANTS]
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

@@ -11,11 +11,12 @@ import torch_act
 from torch_act import ACTIVATIONS
 from torch_act.distributed import _mask_bit_order
 
-from helpers import EXACT, make_leaf
-from test_parity import VARIANT_IDS, VARIANTS, check_against_torch
+from helpers import EXACT, all_variants, check_against_torch, make_leaf, variant_id
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 ops = torch.ops.torch_act
+VARIANTS = all_variants()
+VARIANT_IDS = [variant_id(n, kw) for n, kw in VARIANTS]
 
 # More than one sweep of an H100/H200 grid (132 SMs x 32 blocks x 256 threads x
 # a pack of 4 floats is 2^22 elements), and not a multiple of any pack.

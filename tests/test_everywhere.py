@@ -10,8 +10,7 @@ import torch_act
 from torch_act import ACTIVATIONS
 from torch_act.everywhere import _torch_callables
 
-from helpers import EXACT
-from test_integration import outputs_and_grads
+from helpers import EXACT, outputs_and_grads
 
 
 class BasicConv2d(nn.Module):

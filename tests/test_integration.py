@@ -10,44 +10,10 @@ from torch import nn
 import torch_act
 from torch_act import ACTIVATIONS
 
-from helpers import all_variants, deterministic, variant_id
+from helpers import (all_variants, assert_all_close, deterministic, every_activation_model, make_module,
+                     outputs_and_grads, variant_id)
 
 VARIANTS = all_variants()
-
-
-def make_module(name, kwargs, width):
-    entry = ACTIVATIONS[name]
-    return entry.module(width) if entry.parameter else deterministic(entry.module(**kwargs), name)
-
-
-def every_activation_model(width=16):
-    """Every registered activation between Linear layers, each also in place
-    (with its second argument set) where it has an in-place form. (Linear
-    keeps its input, not its output, so an in-place layer after it is fine;
-    after ELU/Sigmoid/Tanh it would edit an output their backward reads.)"""
-    torch.manual_seed(0)
-    layers = [nn.Linear(8, width)]
-    for name, entry in ACTIVATIONS.items():
-        layers += [make_module(name, ACTIVATIONS[name].required_kwargs, width), nn.Linear(width, width)]
-        if entry.has_inplace:
-            kwargs = {**entry.variants[min(1, len(entry.variants) - 1)], "inplace": True}
-            layers += [make_module(name, kwargs, width), nn.Linear(width, width)]
-    layers.append(nn.Linear(width, 4))
-    return nn.Sequential(*layers)
-
-
-def outputs_and_grads(model, x):
-    model.zero_grad()
-    x = x.detach().clone().requires_grad_()
-    y = model(x)
-    y.square().sum().backward()
-    return [y.detach(), x.grad] + [p.grad.clone() for p in model.parameters()]
-
-
-def assert_all_close(a, b):
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        torch.testing.assert_close(u, v)
 
 
 def test_compile_fullgraph_inductor_matches_eager():

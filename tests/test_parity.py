@@ -5,56 +5,13 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from helpers import (EXACT, FLOAT_DTYPES, INCOMING_AT_NAN, LAYOUTS, TORCH_OUTPUT_CONTIGUOUS, ZERO_IS_POSITIVE,
-                     all_variants, assert_same, corrected_reference, float64_values, incoming_at_nan,
-                     judged_reference, make_leaf, make_weight, output_grad_atol, run, variant_id)
+from helpers import (EXACT, FLOAT_DTYPES, INCOMING_AT_NAN, LAYOUTS, ZERO_IS_POSITIVE, all_variants, assert_same,
+                     check_against_torch, corrected_reference, incoming_at_nan, make_leaf, run, variant_id)
 
 VARIANTS = all_variants()
 
 
-def same_layout(a, b):
-    """Equal strides wherever they matter: a size-1 dim's stride never moves anything."""
-    return a.shape == b.shape and all(sa == sb for sa, sb, n in zip(a.stride(), b.stride(), a.shape) if n > 1)
 VARIANT_IDS = [variant_id(n, kw) for n, kw in VARIANTS]
-
-
-def check_against_torch(name, kwargs, leaf, make_input, per_channel=False):
-    entry = ACTIVATIONS[name]
-    weight = make_weight(entry, make_input(leaf), leaf.dtype, per_channel)
-    y, grad_x, grad_w, grad_out = run(entry.function, leaf, make_input, weight, kwargs)
-    ref_y, ref_grad_x, ref_grad_w, _ = run(entry.torch_function, leaf, make_input, weight, kwargs)
-    if leaf.is_cuda and leaf.dtype in (torch.bfloat16, torch.float16):
-        # torch's CUDA tanh_backward/sigmoid_backward compute in the reduced
-        # dtype, rounding each intermediate (1 - y * y near |y| = 1 loses most
-        # of its bits: up to 3% apart); torch_act computes once in float, as
-        # torch's CPU kernels do, so the gradient's reference there is CPU's.
-        _, ref_grad_x, _, _ = run(entry.torch_function, leaf.cpu(), make_input,
-                                  None if weight is None else weight.cpu(), kwargs)
-        ref_grad_x = ref_grad_x.cuda()
-    ref_grad_x = corrected_reference(name, ref_grad_x, make_input(leaf).detach(), grad_out)
-    exact = name in EXACT
-    atol = output_grad_atol(name, kwargs, leaf.dtype, grad_out)
-    if not exact:
-        # Where torch.nn disagrees with torch_act, the float64 value decides.
-        def truth_at(what):
-            return lambda index: float64_values(entry.torch_function, make_input(leaf).cpu(), grad_out.cpu(),
-                                                kwargs, index.cpu())[what].to(leaf.device)
-        ref_y = judged_reference(y, ref_y, truth_at(0))
-        ref_grad_x = judged_reference(grad_x, ref_grad_x, truth_at(1), atol)
-    assert_same(y, ref_y, exact)
-    if name not in TORCH_OUTPUT_CONTIGUOUS:  # (there torch_act's follows the rule of the others)
-        assert same_layout(y, ref_y), "output memory layout differs from torch.nn's"
-    assert_same(grad_x, ref_grad_x, exact, atol)
-    if weight is not None:
-        if leaf.dtype in (torch.float32, torch.float64):
-            # A sum over up to 10^5 elements: compare with the sum done in
-            # float64 (torch_act accumulates in double; torch.nn's float32
-            # reduction drifts by ~1e-5 relative on such sizes).
-            leaf64, weight64 = leaf.double(), weight.double()
-            _, _, ref_grad_w, _ = run(entry.torch_function, leaf64, make_input, weight64, kwargs,
-                                     grad_dtype=leaf.dtype)
-            ref_grad_w = ref_grad_w.to(leaf.dtype)
-        assert_same(grad_w, ref_grad_w, exact=False)
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

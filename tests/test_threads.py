@@ -9,7 +9,9 @@ import torch
 
 from torch_act import ACTIVATIONS
 
-from test_parity import VARIANTS
+from helpers import all_variants
+
+VARIANTS = all_variants()
 
 # Large enough to be split across intra-op threads (the parallel grain is
 # 32768 elements) and across PReLU's reduction chunks; shapes differ per job.
