@@ -24,7 +24,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full bench-gated mca accuracy build clean
+.PHONY: api test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full bench-gated mca accuracy build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -262,6 +262,11 @@ bench-full: build $(VENV)/.demo-deps-installed
 bench-gated: build $(VENV)/.demo-deps-installed
 	$(PY) benchmarks/gated_mlp.py
 	ATEN_CPU_CAPABILITY=avx2 TORCH_ACT_CPU_CAPABILITY=avx2 $(PY) benchmarks/gated_mlp.py --append
+
+# The public functions and modules, written into torch_act/functional.py and
+# modules.py from the declarations (tests/test_api_source.py fails while stale).
+api: build
+	$(PY) tools/generate_api.py
 
 # Worst error of every smooth activation against the exact value (mpmath), torch_act and
 # torch.nn, written into README.md's accuracy table.

@@ -149,7 +149,7 @@ setup(
             py_limited_api=True,
         )
     ],
-    package_data={"torch_act": ["include/torch_act/*.h", "share/cmake/TorchAct/*.cmake"]},
+    package_data={"torch_act": ["py.typed", "include/torch_act/*.h", "share/cmake/TorchAct/*.cmake"]},
     # libtorch_act.so, not libtorch_act.abi3.so: a plain shared library for C++ users.
     cmdclass={"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)},
     options={"bdist_wheel": {"py_limited_api": "cp39"}},

@@ -1,13 +1,11 @@
-"""Builds each activation's Python function and nn.Module from its
-declaration (declarations.py) and its op schema (the C++ declaration).
-
-The code is generated as source text, registered with ``linecache`` and
-executed, as ``dataclasses`` does: ``inspect.getsource`` shows it, and
-TorchScript, which compiles from source, scripts it like hand-written code.
+"""Writes each activation's Python function and nn.Module from its
+declaration (declarations.py) and its op schema (the C++ declaration), as
+source text that tools/generate_api.py puts into functional.py and
+modules.py; and the helpers that code calls (the seed of a random
+activation, torch.nn's repr).
 """
 import functools
-import linecache
-from typing import Dict, FrozenSet, List, Tuple
+from typing import FrozenSet, List, Tuple
 
 import torch
 
@@ -85,18 +83,18 @@ def _parameters(params) -> str:
     return "".join(f", {n}: {t}" + ("" if d is REQUIRED else f" = {d!r}") for n, t, d in params)
 
 
-def _run(source: str, filename: str, namespace: Dict[str, object]) -> None:
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
-
-
 def _indent(text: str, spaces: int) -> str:
     pad = " " * spaces
     return "\n".join(pad + line if line else line for line in text.splitlines())
 
 
-def make_function(decl, namespace: Dict[str, object]):
-    """Defines ``decl.name`` in `namespace` (functional.py's globals) and returns it."""
+def _split_parameters(signature: str) -> List[str]:
+    """"a: T, b: U = 1.0" -> ["a: T", "b: U = 1.0"] (defaults here are numbers, bools or plain strings)."""
+    return signature.split(", ")
+
+
+def function_source(decl) -> str:
+    """The source of function ``decl.name``: a call of its op, with torch.nn.functional's signature."""
     op = f"torch.ops.torch_act.{decl.name}"
     if decl.module_settings is not None:  # the weighted family: (input, weight)
         signature, args, body = "input: Tensor, weight: Tensor", "input, weight", None
@@ -110,16 +108,15 @@ def make_function(decl, namespace: Dict[str, object]):
             signature += ", inplace: bool = False"
         signature = "input: Tensor" + signature
     doc = f"{decl.doc}\n\nSame arguments and results as ``{_qualified(decl.torch_function)}``."
-    source = (f"def {decl.name}({signature}) -> Tensor:\n"
-              f'    """{_indent(doc, 4).lstrip()}\n    """\n'
-              f"{body or ''}    return {op}({args})\n")
-    _run(source, f"<torch_act generated: functional.{decl.name}>", namespace)
-    return namespace[decl.name]
+    if len(f"def {decl.name}({signature}) -> Tensor:") > 110:
+        signature = "\n" + ",\n".join(" " * 8 + p.strip() for p in _split_parameters(signature)) + ",\n"
+    return (f"def {decl.name}({signature}) -> Tensor:\n"
+            f'    """{_indent(doc, 4).lstrip()}\n    """\n'
+            f"{body or ''}    return {op}({args})\n")
 
 
-def make_module(decl, namespace: Dict[str, object]):
-    """Defines class ``decl.module`` in `namespace` (modules.py's globals), calling
-    ``F.<name>`` (the functional module), and returns it."""
+def module_source(decl) -> str:
+    """The source of class ``decl.module``, calling ``F.<name>`` (the functional module)."""
     params = hyper_parameters(decl.name)
     inplace = op_exists(decl.name + "_")
     settings = params + ([("inplace", "bool", False)] if inplace else [])
@@ -127,9 +124,12 @@ def make_module(decl, namespace: Dict[str, object]):
     init_args = _parameters(settings)
     call_args = "input" + "".join(f", self.{n}" for n, _, _ in function_parameters(decl.name)) + (
         ", self.inplace" if inplace else "")
-    doc = f"Drop-in for ``torch.nn.{decl.module}``. {decl.doc.splitlines()[0]}"
+    summary = _indent(decl.doc.split("\n\n")[0], 4)
     lines = [f"class {decl.module}(nn.Module):",
-             f'    """{doc}"""',
+             f'    """Drop-in for ``torch.nn.{decl.module}``.',
+             "",
+             summary,
+             '    """',
              "",
              f"    __constants__ = {names!r}"]
     lines += [f"    {n}: {t}" for n, t, _ in settings]
@@ -137,12 +137,50 @@ def make_module(decl, namespace: Dict[str, object]):
     lines += [f"        self.{n} = {n}" for n in names]
     lines += ["", "    def forward(self, input: Tensor) -> Tensor:", f"        return F.{decl.name}({call_args})",
               "", "    def extra_repr(self) -> str:",
-              f"        return _extra_repr(self, {tuple(n for n, _, _ in params)!r}, {inplace!r}, {decl.repr_style!r})",
-              ""]
-    _run("\n".join(lines), f"<torch_act generated: modules.{decl.module}>", namespace)
-    cls = namespace[decl.module]
-    cls.__module__ = namespace["__name__"]
-    return cls
+              f"        return _extra_repr(self, {tuple(n for n, _, _ in params)!r}, {inplace!r}, {decl.repr_style!r})"]
+    return "\n".join(lines) + "\n"
+
+
+# --- The public API as source files (functional.py, modules.py) ---------------
+# The functions and modules are written into the package's files between these
+# lines by tools/generate_api.py (`make api`), so that editors and type
+# checkers read them as they read torch.nn; tests/test_api_source.py fails
+# when a file no longer matches its declarations.
+BEGIN = "# --- generated by tools/generate_api.py (make api) from the declarations: do not edit by hand ---\n"
+END = "# --- end of generated code ---\n"
+
+
+def _names_list(names: List[str]) -> str:
+    lines, line = ["__all__ = ["], "   "
+    for n in names:
+        item = f" {n!r},"
+        if len(line) + len(item) > 110:
+            lines.append(line)
+            line = "   "
+        line += item
+    lines += [line, "]"]
+    return "\n".join(lines) + "\n"
+
+
+def generated_code(file: str) -> str:
+    """What `file` ("functional.py" or "modules.py") holds between BEGIN and END."""
+    from .declarations import DECLARATIONS
+
+    if file == "functional.py":
+        parts = [function_source(d) for d in DECLARATIONS]
+        names = [d.name for d in DECLARATIONS]
+    elif file == "modules.py":  # the weighted family's module (PReLU) is written by hand above
+        parts = [module_source(d) for d in DECLARATIONS if d.module_settings is None]
+        names = [d.module for d in DECLARATIONS]
+    else:
+        raise ValueError(f"generated_code: no generated code in {file!r}")
+    return "\n\n".join(parts) + "\n\n" + _names_list(names)
+
+
+def with_generated_code(text: str, file: str) -> str:
+    """`text` (the file's contents) with its generated part replaced by today's."""
+    begin, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:begin] + generated_code(file) + text[end:]
 
 
 def extra_repr(module, params: Tuple[str, ...], has_inplace: bool, style: str = "named") -> str:
