@@ -3,11 +3,9 @@ hold the code generated from the declarations (tools/generate_api.py; stale
 files fail here), the package ships py.typed, and mypy on a user's script that
 calls every function and module reports no error and no Any."""
 import importlib.resources
-import os
 from pathlib import Path
 
 import pytest
-import torch
 
 import torch_act
 from torch_act import ACTIVATIONS, GATED, _codegen
@@ -53,17 +51,14 @@ def user_script():
     return "\n".join(lines) + "\n"
 
 
-def test_mypy_sees_real_signatures(tmp_path):
-    api = pytest.importorskip("mypy.api", reason="mypy is in requirements-dev.txt")
+def test_mypy_sees_real_signatures(tmp_path, monkeypatch):
+    from mypy import api  # requirements-dev.txt
+
     script = tmp_path / "user.py"
     script.write_text(user_script())
     # The package's folder on mypy's path: an editable install's import hook is not one mypy follows.
-    env_path = os.environ.get("MYPYPATH")
-    os.environ["MYPYPATH"] = str(PACKAGE.parent)
-    try:
-        out, err, status = api.run([str(script), "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"])
-    finally:
-        os.environ.pop("MYPYPATH") if env_path is None else os.environ.update(MYPYPATH=env_path)
+    monkeypatch.setenv("MYPYPATH", str(PACKAGE.parent))
+    out, err, _ = api.run([str(script), "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"])
     revealed = [line for line in out.splitlines() if "Revealed type" in line]
     problems = [line for line in out.splitlines() if "Revealed type" not in line]
     assert not problems and not err, "\n".join(problems) + err

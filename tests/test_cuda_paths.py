@@ -67,17 +67,18 @@ def test_prelu_against_float64(shape, channels_last):
     if channels_last and len(shape) != 4:
         pytest.skip("channels_last is a layout of 4-d tensors")
     g = torch.Generator().manual_seed(len(shape))
-    x64 = torch.randn(shape, generator=g, dtype=torch.float64)
-    w64 = torch.rand(shape[1], generator=g, dtype=torch.float64) - 0.3
-    grad64 = torch.randn(shape, generator=g, dtype=torch.float64)
+    x32 = torch.randn(shape, generator=g)
+    w32 = torch.rand(shape[1], generator=g) - 0.3
+    grad32 = torch.randn(shape, generator=g)
     if channels_last:
-        x64 = x64.contiguous(memory_format=torch.channels_last)
-    x, w = x64.float().cuda().requires_grad_(), w64.float().cuda().requires_grad_()
+        x32 = x32.contiguous(memory_format=torch.channels_last)
+    x, w = x32.cuda().requires_grad_(), w32.cuda().requires_grad_()
     y = torch_act.prelu(x, w)
-    y.backward(grad64.float().cuda())
-    x64.requires_grad_(), w64.requires_grad_()
+    y.backward(grad32.cuda())
+    # The reference: the same float values, in float64.
+    x64, w64 = x32.double().requires_grad_(), w32.double().requires_grad_()
     y64 = F.prelu(x64, w64)
-    y64.backward(grad64)
+    y64.backward(grad32.double())
     # Products by the slope are exact in float64 of float inputs: y rounds once.
     torch.testing.assert_close(y.double().cpu(), y64.float().double(), rtol=0, atol=0)
     torch.testing.assert_close(x.grad.double().cpu(), x64.grad.float().double(), rtol=0, atol=0)
