@@ -59,13 +59,13 @@ def test_masks_share_one_bit_layout_across_devices(name, layout):
 
 
 PRELU_SHAPES = [(4, 64, 30, 30), (3, 2000, 5, 5), (1, 7, 300, 301), (2, 70000, 3), (4096, 512)]
+# channels_last is a layout of 4-d tensors only.
+PRELU_CASES = [(shape, cl) for shape in PRELU_SHAPES for cl in ((False, True) if len(shape) == 4 else (False,))]
 
 
-@pytest.mark.parametrize("channels_last", [False, True])
-@pytest.mark.parametrize("shape", PRELU_SHAPES, ids=str)
+@pytest.mark.parametrize("shape,channels_last", PRELU_CASES,
+                         ids=[f"{s}-{'channels_last' if c else 'contiguous'}" for s, c in PRELU_CASES])
 def test_prelu_against_float64(shape, channels_last):
-    if channels_last and len(shape) != 4:
-        pytest.skip("channels_last is a layout of 4-d tensors")
     g = torch.Generator().manual_seed(len(shape))
     x32 = torch.randn(shape, generator=g)
     w32 = torch.rand(shape[1], generator=g) - 0.3
