@@ -78,9 +78,14 @@ def hyper_parameters(name: str) -> List[Tuple[str, str, object]]:
     return [p for p in function_parameters(name) if p[0] != TRAINING]
 
 
+def _parameter_list(params) -> List[str]:
+    """"name: type = default" for each, without "= default" where it is REQUIRED."""
+    return [f"{n}: {t}" + ("" if d is REQUIRED else f" = {d!r}") for n, t, d in params]
+
+
 def _parameters(params) -> str:
-    """", name: type = default" for each, without "= default" where it is REQUIRED."""
-    return "".join(f", {n}: {t}" + ("" if d is REQUIRED else f" = {d!r}") for n, t, d in params)
+    """", name: type = default" for each (after a first parameter)."""
+    return "".join(", " + p for p in _parameter_list(params))
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -88,31 +93,25 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join(pad + line if line else line for line in text.splitlines())
 
 
-def _split_parameters(signature: str) -> List[str]:
-    """"a: T, b: U = 1.0" -> ["a: T", "b: U = 1.0"] (defaults here are numbers, bools or plain strings)."""
-    return signature.split(", ")
-
-
 def function_source(decl) -> str:
     """The source of function ``decl.name``: a call of its op, with torch.nn.functional's signature."""
     op = f"torch.ops.torch_act.{decl.name}"
     if decl.module_settings is not None:  # the weighted family: (input, weight)
-        signature, args, body = "input: Tensor, weight: Tensor", "input, weight", None
+        parameters, args, body = ["input: Tensor", "weight: Tensor"], "input, weight", ""
     else:
-        params = function_parameters(decl.name)
-        signature = _parameters(params)
+        parameters = ["input: Tensor"] + _parameter_list(function_parameters(decl.name))
         args = "input" + "".join(f", {n}" for n, _, _ in op_arguments(decl.name))
         body = _random_body(op, args, op_exists(decl.name + "_")) if is_random(decl.name) else ""
         if op_exists(decl.name + "_"):
             body += (f"    if inplace:\n        {op}_({args})\n        return input\n")
-            signature += ", inplace: bool = False"
-        signature = "input: Tensor" + signature
+            parameters.append("inplace: bool = False")
+    signature = ", ".join(parameters)
+    if len(f"def {decl.name}({signature}) -> Tensor:") > 110:  # one parameter per line
+        signature = "\n" + "".join(f"        {p},\n" for p in parameters)
     doc = f"{decl.doc}\n\nSame arguments and results as ``{_qualified(decl.torch_function)}``."
-    if len(f"def {decl.name}({signature}) -> Tensor:") > 110:
-        signature = "\n" + ",\n".join(" " * 8 + p.strip() for p in _split_parameters(signature)) + ",\n"
     return (f"def {decl.name}({signature}) -> Tensor:\n"
             f'    """{_indent(doc, 4).lstrip()}\n    """\n'
-            f"{body or ''}    return {op}({args})\n")
+            f"{body}    return {op}({args})\n")
 
 
 def module_source(decl) -> str:
