@@ -185,7 +185,7 @@ def bytes_moved(case, dtype, mode):
         n *= s
     e = torch.empty((), dtype=dtype).element_size()
     fwd, bwd = 2 * n * e, 3 * n * e  # x -> y ; (grad, saved) -> grad_input
-    if ACTIVATIONS[case.name].keeps == "mask":
+    if ACTIVATIONS[case.name].family == "mask":
         bwd = 2 * n * e + n // 8     # grad -> grad_input, plus the bit mask
         fwd += n // 8
     return {"forward": fwd, "backward": bwd, "train": fwd + bwd}[mode]

@@ -1,21 +1,25 @@
 // The math of every activation, written once: one struct per line of
 // torch_act/include/torch_act/activation_list.h, deriving from its params::
-// struct (name and hyper-parameters, csrc/declarations.h).
+// struct (name, family and hyper-parameters, csrc/declarations.h).
 //
-// Each struct says what its backward keeps (`keeps`, a family of
-// declarations.h) and gives, over the "opmath" type T (float for
-// float/half/bfloat16, double for double):
+// Each struct gives the forms its family (the list line's; what backward
+// keeps) calls, over the "opmath" type T (float for float/half/bfloat16,
+// double for double):
 //   forward(x)                         f, as a scalar and an at::vec::Vectorized overload
 //   family Mask:    mask_bit(x), backward(grad, bit)      the bit and grad * f' from it
 //   family Output:  backward_from_output(grad, y)         grad * f' from the output
 //   family Input:   backward_from_input(grad, x)          grad * f' from the input
+//   family OutputOrInput: both, and saves_output() to pick one
 //   and double_backward_from_*(gg, g, saved): d(backward)/d(saved) times gg,
 //   in ATen ops (a template over the tensor type, instantiated by autograd only).
+// The weighted family's (PReLU) and gated family's forms are described
+// where they are defined. FamilyFormsOf at the end checks them all.
 // The scalar forms are C10_HOST_DEVICE: the CUDA kernels call them too. The
 // vector forms are forced inline: GCC kept SiLU's backward out of line once
 // it grew, a call per vector in the loop.
 // A struct whose hyper-parameter picks between formulas gives them as nested
-// structs and with_form(f) below, which calls f with the one picked.
+// structs, lists them in `forms`, and gives with_form(f), which calls f with
+// the one picked (the free with_form below).
 // Comparisons and products by a hyper-parameter are exact and match
 // torch.nn bit for bit; the smooth ones are within 4 ulp of the exact value
 // over the whole line (tests/test_accuracy.py), from vec_math.h's exp in the
@@ -65,7 +69,6 @@ using Vec = at::vec::Vectorized<T>;
 // set and 0 elsewhere: selects rather than multiplies, so an inf/NaN grad on
 // the flat side gives 0, as torch's threshold_backward and hardtanh_backward.
 struct PassesWhereSet {
-  static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
   // `set`: the lanes where the bit is set (math::Lanes, or all-ones vector lanes).
   template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
@@ -197,7 +200,6 @@ struct Softshrink : params::softshrink, PassesWhereSet {
 // torch's hardsigmoid_backward), where the derivative is 1/6. torch's float64
 // backward multiplies by 1/6 rounded to float (3e-8 off): here 1/6 in T.
 struct Hardsigmoid : params::hardsigmoid {
-  static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return clamp_between(x + T(3), T(0), T(6)) / T(6); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
     return math::clamp_between(x + Vec<T>(T(3)), T(0), T(6)) / Vec<T>(T(6));
@@ -215,7 +217,6 @@ struct Hardsigmoid : params::hardsigmoid {
 // LeakyReLU: y = x > 0 ? x : slope * x. Gradient grad * slope on the negative
 // side (a product, so -inf * 0 is NaN exactly as in torch).
 struct LeakyReLU : params::leaky_relu {
-  static constexpr Keeps keeps = Keeps::Mask;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x > T(0) ? x : x * T(negative_slope); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
     return math::leaky(x, Vec<T>(T(negative_slope)));
@@ -257,7 +258,6 @@ C10_HOST_DEVICE inline uint32_t random_bits(int64_t seed, int64_t index) {
 // element is a function of the op's seed and the element's index in memory
 // order (the mask's bit order), so backward keeps the 1-bit mask and the seed.
 struct RReLU : params::rrelu {
-  static constexpr Keeps keeps = Keeps::Mask;
   static constexpr bool slope_per_element = true;
   // torch.nn's checks and words, out of training too.
   std::string invalid_params() const {
@@ -330,7 +330,6 @@ C10_HOST_DEVICE T mask_backward_of_element(const Act& act, T grad, bool bit, int
 // For alpha >= 0, y <= 0 exactly where x <= 0, so the derivative follows
 // from the output: grad * (y + alpha), no exp. For alpha < 0 it needs the input.
 struct ELU : params::elu {
-  static constexpr Keeps keeps = Keeps::OutputOrInput;
   bool saves_output() const { return alpha >= 0; }
   template <typename T> C10_HOST_DEVICE T forward(T x) const {
     return x <= T(0) ? std::expm1(x) * T(alpha) : x;
@@ -374,7 +373,6 @@ struct ELU : params::elu {
 // scale would round alpha scale to float in float32 and lose f' where y
 // saturates; from the input it is alpha scale exp(x), exact near underflow too.
 struct SELU : params::selu {
-  static constexpr Keeps keeps = Keeps::Input;
   static constexpr double kAlpha = 1.6732632423543772848170429916717, kScale = 1.0507009873554804934193349852946;
   static constexpr double kNegative = kAlpha * kScale;
   template <typename T> C10_HOST_DEVICE T forward(T x) const {
@@ -402,7 +400,6 @@ struct SELU : params::selu {
 // for either sign of alpha, so backward reads the output: grad * (y + alpha)
 // / alpha there. alpha = 0 is refused, as torch.
 struct CELU : params::celu {
-  static constexpr Keeps keeps = Keeps::Output;
   std::string invalid_params() const { return alpha == 0 ? "ZeroDivisionError: alpha cannot be 0 for CELU" : ""; }
   template <typename T> C10_HOST_DEVICE T forward(T x) const {
     return x <= T(0) ? std::expm1(x / T(alpha)) * T(alpha) : x;
@@ -437,7 +434,6 @@ template <typename T> C10_HOST_DEVICE T sigmoid_of(T z) {
 
 // Sigmoid: y = 1 / (1 + exp(-x)); dy/dx = (1 - y) * y.
 struct Sigmoid : params::sigmoid {
-  static constexpr Keeps keeps = Keeps::Output;
   // From e = exp(-|x|) <= 1 (sigmoid_of): 1 / (1 + exp(-x)) is 0 where exp(-x) overflows,
   // below -88.7 in float, while sigmoid(x) is still a (subnormal) float down to -103.
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return sigmoid_of(x); }
@@ -473,7 +469,6 @@ struct Sigmoid : params::sigmoid {
 
 // Tanh: dy/dx = 1 - y^2.
 struct Tanh : params::tanh {
-  static constexpr Keeps keeps = Keeps::Output;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return std::tanh(x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return math::tanh(x); }
   // (1 - y)(1 + y): 1 - y is exact for y >= 1/2, where 1 - y * y would cancel.
@@ -493,7 +488,6 @@ struct Tanh : params::tanh {
 // 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3) ('tanh'), computed as
 // x * sigmoid(2u), which has no cancellation for x < 0. Backward reads the input.
 struct GELU : params::gelu {
-  static constexpr Keeps keeps = Keeps::Input;
   static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715, kInvSqrt2Pi = 0.3989422804014327;
   bool tanh_form = approximate == "tanh";
   std::string invalid_params() const {
@@ -590,6 +584,7 @@ struct GELU : params::gelu {
     }
 #endif
   };
+  using forms = List<Erf, TanhForm>;
   template <typename F> void with_form(const F& f) const { tanh_form ? f(TanhForm{}) : f(Erf{}); }
   template <typename Tensor>
   Tensor double_backward_from_input(const Tensor& gg, const Tensor& g, const Tensor& x) const {
@@ -608,7 +603,6 @@ struct GELU : params::gelu {
 // 1 - s (math::sigmoid_product_derivative) and as d P(d) near its zero at
 // -1.2785. Backward reads the input.
 struct SiLU : params::silu, FormsFromAny<SiLU> {
-  static constexpr Keeps keeps = Keeps::Input;
   // x sigmoid(x) and its derivative from e = exp(-|x|), the same forms for scalars and vectors.
   template <typename V> static C10_ALWAYS_INLINE V value_from_exp(V x, V e) { return math::times_sigmoid_from_exp(x, e); }
   template <typename T, typename V> static C10_ALWAYS_INLINE V derivative_from_exp(V x, V e) {
@@ -647,7 +641,6 @@ struct SiLU : params::silu, FormsFromAny<SiLU> {
 // keeps the input. 0 for x <= -3, grad for x >= 3 and at NaN (torch's scalar
 // path; its CPU vector body gives NaN there).
 struct Hardswish : params::hardswish {
-  static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x * clamp_between(x + T(3), T(0), T(6)) / T(6); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
     return x * math::clamp_between(x + Vec<T>(T(3)), T(0), T(6)) / Vec<T>(T(6));
@@ -677,7 +670,6 @@ struct Hardswish : params::hardswish {
 // as 1 - small for x >= 0 and with the squares expanded this is within 4). B cancels
 // only near f's zero at -1.19 (with_root there). Backward keeps the input.
 struct Mish : params::mish, FormsFromAny<Mish> {
-  static constexpr Keeps keeps = Keeps::Input;
   template <typename T, typename V> static C10_ALWAYS_INLINE V forward_any(V x) {
     return math::of_exp_minus_abs<T>(x, [x](V u) {
       const V u_plus_2 = u + V(T(2));
@@ -731,7 +723,6 @@ struct Mish : params::mish, FormsFromAny<Mish> {
 // Softplus: x * beta > threshold ? x : softplus(x * beta) / beta, as torch.
 // Backward keeps the input: grad * sigmoid(x * beta) (grad beyond the threshold).
 struct Softplus : params::softplus {
-  static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const {
     const T z = x * T(beta);
     return z > T(threshold) ? x : softplus_of(z) / T(beta);
@@ -760,7 +751,6 @@ struct Softplus : params::softplus {
 // LogSigmoid: log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)); backward keeps
 // the input: grad * sigmoid(-x).
 struct LogSigmoid : params::logsigmoid {
-  static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return -softplus_of(-x); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const {
     // Of -x: the deep exp is taken where its argument is below -80 (-700), and
@@ -783,7 +773,6 @@ struct LogSigmoid : params::logsigmoid {
 // as grad (r r), r = 1 / (1 + |x|), which does not overflow; + (x - x) makes
 // it NaN at +-inf where torch.nn's is (0 elsewhere, nothing changes).
 struct Softsign : params::softsign {
-  static constexpr Keeps keeps = Keeps::Input;
   template <typename T> C10_HOST_DEVICE T forward(T x) const { return x / ((x < T(0) ? -x : x) + T(1)); }
   template <typename T> C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x) const { return x / (x.abs() + Vec<T>(T(1))); }
   template <typename T> C10_HOST_DEVICE T backward_from_input(T grad, T x) const {
@@ -808,7 +797,6 @@ struct Softsign : params::softsign {
 // beyond, 1 - sech(x)^2 = 1 - 4e / (1 + e)^2, e = exp(-2|x|), where the small
 // term's error hardly shows.
 struct Tanhshrink : params::tanhshrink {
-  static constexpr Keeps keeps = Keeps::Input;
   static constexpr double kWindow = math::series::kTanhshrinkWindow, kSquareUpTo = 1.0;
   template <typename T, typename V> static C10_ALWAYS_INLINE V tanh_squared_near_zero(V x) {
     const V s = math::x_minus_tanh_near_zero<T>(x);
@@ -851,7 +839,6 @@ struct Tanhshrink : params::tanhshrink {
 // PReLU: LeakyReLU with a learned slope per channel (dim 1).
 // d/dx = x > 0 ? 1 : alpha_c;  d/dalpha_c = sum over channel c of (x > 0 ? 0 : x * grad).
 struct PReLU : params::prelu {
-  static constexpr Keeps keeps = Keeps::InputAndWeight;
   template <typename T> static C10_HOST_DEVICE T forward(T x, T alpha) { return x > T(0) ? x : alpha * x; }
   template <typename T> static C10_ALWAYS_INLINE Vec<T> forward(Vec<T> x, Vec<T> alpha) {
     return Vec<T>::blendv(alpha * x, x, x > Vec<T>(T(0)));
@@ -930,6 +917,49 @@ void with_form(const Act& act, const F& f) {
   }
 }
 
+// --- the saved-tensor families: which tensor backward reads -----------------
+// Calls f(std::true_type{}) where act's backward reads its output, else
+// f(std::false_type{}): from the family, or for OutputOrInput from the
+// hyper-parameters (act.saves_output()). The one place the choice is made:
+// every backend's kernels, the autograd nodes and the tangents ask here.
+template <typename Act, typename F>
+decltype(auto) with_saved(const Act& act, const F& f) {
+  if constexpr (Act::family == Family::Output) {
+    return f(std::true_type{});
+  } else if constexpr (Act::family == Family::Input) {
+    return f(std::false_type{});
+  } else {
+    static_assert(Act::family == Family::OutputOrInput, "with_saved: the family keeps neither output nor input");
+    if (act.saves_output()) return f(std::true_type{});
+    return f(std::false_type{});
+  }
+}
+
+template <typename Act>
+bool backward_reads_output(const Act& act) {
+  return with_saved(act, [](auto from_output) { return decltype(from_output)::value; });
+}
+
+// grad * f'(x) from the saved tensor: the output y where FromOutput, else the input x.
+template <bool FromOutput, typename Form, typename V>
+C10_HOST_DEVICE C10_ALWAYS_INLINE V backward_from_saved(const Form& f, V grad, V saved) {
+  if constexpr (FromOutput) {
+    return f.backward_from_output(grad, saved);
+  } else {
+    return f.backward_from_input(grad, saved);
+  }
+}
+
+// The math's second-derivative rule for the same saved tensor, in ATen ops.
+template <bool FromOutput, typename Act, typename Tensor>
+Tensor double_backward_from_saved(const Act& act, const Tensor& gg, const Tensor& g, const Tensor& saved) {
+  if constexpr (FromOutput) {
+    return act.double_backward_from_output(gg, g, saved);
+  } else {
+    return act.double_backward_from_input(gg, g, saved);
+  }
+}
+
 // grad * f'(x) from the input x, whatever f's backward reads: its input, its
 // output (recomputed from x) or its mask bit (from x). The gated family's
 // backward has the gate, never the activation's output or mask.
@@ -963,7 +993,6 @@ C10_ALWAYS_INLINE std::pair<V, V> forward_and_backward_at_input(const Form& f, V
 // the gated results are as accurate as act's, plus the product's rounding.
 template <typename Self, typename Inner>
 struct GatedBy {
-  static constexpr Keeps keeps = Keeps::GateAndUp;
   using inner_type = Inner;
   Inner inner() const {
     return std::apply([](const auto&... a) { return Inner{typename Inner::params_type{a...}}; },
@@ -986,6 +1015,98 @@ using Elementwise = detail::DropFirst<void TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TOR
 using Weighted = detail::DropFirst<void TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
 using Gated = detail::DropFirst<void TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_COMMA_STRUCT)>::type;
 #undef TORCH_ACT_COMMA_STRUCT
+
+// --- what each family asks of its math struct -------------------------------
+// The kernels of every backend and autograd call these forms by family (the
+// list at the top of this file); a struct lacking one fails here, in
+// FamilyFormsOf<Struct>, instead of deep inside a kernel. The forms are
+// templates over T, checked at float; a struct choosing between formulas
+// names them in `forms` (GELU). CPU builds check; nvcc sees the same structs.
+#if !defined(__CUDACC__)
+namespace family_forms {
+
+struct AnyTensor {};  // the ATen-op rules are templates over the tensor type
+
+// A slope per element (RReLU's) comes as one more argument: forward(x, slope).
+template <typename F> concept Forward =
+    requires(const F& f, float x, Vec<float> v) { f.forward(x); f.forward(v); } ||
+    (kSlopePerElement<F> && requires(const F& f, float x, Vec<float> v) { f.forward(x, x); f.forward(v, v); });
+template <typename F> concept MaskBit = requires(const F& f, float x, Vec<float> v) {
+  f.mask_bit(x);
+  f.mask_bit(v);
+  mask_backward_of_element(f, x, true, int64_t{0});
+};
+template <typename F> concept FromOutput = requires(const F& f, float x, Vec<float> v) {
+  f.backward_from_output(x, x);
+  f.backward_from_output(v, v);
+};
+template <typename F> concept FromInput = requires(const F& f, float x, Vec<float> v) {
+  f.backward_from_input(x, x);
+  f.backward_from_input(v, v);
+};
+template <typename A> concept SecondFromOutput = requires(const A& a, const AnyTensor& t) {
+  a.double_backward_from_output(t, t, t);
+};
+template <typename A> concept SecondFromInput = requires(const A& a, const AnyTensor& t) {
+  a.double_backward_from_input(t, t, t);
+};
+template <typename A> concept Weighted = requires(float x, Vec<float> v, const AnyTensor& t) {
+  A::forward(x, x); A::forward(v, v);
+  A::grad_input(x, x, x); A::grad_input(v, v, v);
+  A::grad_alpha_term(x, x); A::grad_alpha_term(v, v);
+  A::double_backward(t, t, t, t, t); A::jvp(t, t, t, t); A::backward_jvp(t, t, t, t, t, t);
+};
+
+template <typename Form, Family family>
+constexpr bool form_has_forms() {
+  if constexpr (family == Family::Mask) return Forward<Form> && MaskBit<Form>;
+  if constexpr (family == Family::Output) return Forward<Form> && FromOutput<Form>;
+  if constexpr (family == Family::Input) return Forward<Form> && FromInput<Form>;
+  if constexpr (family == Family::OutputOrInput) return Forward<Form> && FromOutput<Form> && FromInput<Form>;
+  return true;
+}
+
+template <typename Act, typename... Forms>
+constexpr bool has_family_forms(List<Forms...>) {
+  constexpr Family family = Act::family;
+  const bool forms = (form_has_forms<Forms, family>() && ...);
+  if constexpr (family == Family::Output) return forms && SecondFromOutput<Act>;
+  if constexpr (family == Family::Input) return forms && SecondFromInput<Act>;
+  if constexpr (family == Family::OutputOrInput) {
+    return forms && SecondFromOutput<Act> && SecondFromInput<Act> && requires(const Act& a) { bool(a.saves_output()); };
+  }
+  if constexpr (family == Family::InputAndWeight) return Weighted<Act>;
+  if constexpr (family == Family::GateAndUp) {
+    using Inner = typename Act::inner_type;  // the gated kernels take Inner's forms
+    return Inner::family == Family::Mask || Inner::family == Family::Output || Inner::family == Family::Input;
+  }
+  return forms;
+}
+
+template <typename Act>
+constexpr auto forms_of() {
+  if constexpr (requires { typename Act::forms; }) {
+    return typename Act::forms{};
+  } else {
+    return List<Act>{};
+  }
+}
+
+template <typename Act>
+struct FamilyFormsOf {
+  static_assert(has_family_forms<Act>(forms_of<Act>()),
+                "this math struct lacks a form its family's kernels or autograd call "
+                "(the list at the top of csrc/activations.h)");
+};
+
+#define TORCH_ACT_CHECK_FORMS(op, Struct, ...) static_assert(sizeof(FamilyFormsOf<Struct>) > 0);
+TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_CHECK_FORMS)
+TORCH_ACT_WEIGHTED_ACTIVATIONS(TORCH_ACT_CHECK_FORMS)
+TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_CHECK_FORMS)
+#undef TORCH_ACT_CHECK_FORMS
+
+}  // namespace family_forms
+#endif
 
 }  // namespace CPU_CAPABILITY
 }  // namespace torch_act::act

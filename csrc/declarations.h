@@ -16,16 +16,31 @@
 
 namespace torch_act {
 
-// What backward reads, by family (docs/ARCHITECTURE.md). Kernels, Meta
-// functions, autograd and the op set are written once per family.
-enum class Keeps {
+// An activation's family: what its backward keeps (docs/ARCHITECTURE.md).
+// Kernels, Meta functions, autograd and the op set are written once per
+// family; the list line names the family, and the math struct provides the
+// forms its family calls (checked at compile time in activations.h).
+enum class Family {
   Mask,            // one bit per element: where the derivative is the identity
   Output,          // the forward result
   Input,           // the forward input
-  OutputOrInput,   // either, chosen from the hyper-parameters (act.saves_output())
+  OutputOrInput,   // either, chosen from the hyper-parameters (the math struct's saves_output())
   InputAndWeight,  // the input and a learned per-channel weight
   GateAndUp,       // both inputs of a gated activation act(gate) * up
 };
+
+// The family's name for people and for Python (torch.ops.torch_act.declarations()).
+constexpr std::string_view family_name(Family family) {
+  switch (family) {
+    case Family::Mask: return "mask";
+    case Family::Output: return "output";
+    case Family::Input: return "input";
+    case Family::OutputOrInput: return "output or input";
+    case Family::InputAndWeight: return "input and weight";
+    case Family::GateAndUp: return "gate and up";
+  }
+  return "";
+}
 
 template <typename... Ts>
 struct List {};
@@ -91,19 +106,32 @@ struct DropFirst {
 #define TORCH_ACT_MEMBERS_RANDOM_SLOPES(lo, hi) double lower = lo; double upper = hi; bool training = false; int64_t seed = 0;
 #define TORCH_ACT_SCHEMA_RANDOM_SLOPES(lo, hi) \
   +", float lower=" #lo ", float upper=" #hi ", bool training=False, int seed=0"
+#define TORCH_ACT_RANDOM_NO_PARAMS false
+#define TORCH_ACT_RANDOM_PARAM(...) false
+#define TORCH_ACT_RANDOM_PARAM2(...) false
+#define TORCH_ACT_RANDOM_REQUIRED2(...) false
+#define TORCH_ACT_RANDOM_RANDOM_SLOPES(...) true
 #define TORCH_ACT_HAS_INPLACE_INPLACE true
 #define TORCH_ACT_HAS_INPLACE_OUT_OF_PLACE false
+#define TORCH_ACT_FAMILY_MASK ::torch_act::Family::Mask
+#define TORCH_ACT_FAMILY_OUTPUT ::torch_act::Family::Output
+#define TORCH_ACT_FAMILY_INPUT ::torch_act::Family::Input
+#define TORCH_ACT_FAMILY_OUTPUT_OR_INPUT ::torch_act::Family::OutputOrInput
 
-// params::<name>: an activation's identity and hyper-parameters. The math
-// struct of the activation (csrc/activations.h) derives from it.
+// params::<name>: an activation's identity (name, family) and
+// hyper-parameters. The math struct of the activation (csrc/activations.h)
+// derives from it.
 namespace params {
 
-#define TORCH_ACT_PARAMS_STRUCT(op, Struct, inplace, params)                             \
+#define TORCH_ACT_PARAMS_STRUCT(op, Struct, family_, inplace, params)                     \
   struct op {                                                                             \
     using params_type = op;                                                               \
     static constexpr std::string_view name = #op;                                        \
     static constexpr std::string_view struct_name = #Struct;                             \
+    static constexpr Family family = TORCH_ACT_FAMILY_##family_;                         \
     static constexpr bool has_inplace = TORCH_ACT_HAS_INPLACE_##inplace;                 \
+    /* Random in training: the op takes a seed (RReLU's slopes). */                      \
+    static constexpr bool random = TORCH_ACT_PARAMS(RANDOM, params);                     \
     /* The C++ types of the op's hyper-parameter arguments, in schema order. */          \
     using Args = std::tuple<TORCH_ACT_PARAMS(TYPES, params)>;                            \
     TORCH_ACT_PARAMS(MEMBERS, params)                                                    \
@@ -113,7 +141,9 @@ namespace params {
     static std::string schema() { return std::string() TORCH_ACT_PARAMS(SCHEMA, params); } \
   };
 TORCH_ACT_ELEMENTWISE_ACTIVATIONS(TORCH_ACT_PARAMS_STRUCT)
-#define TORCH_ACT_GATED_PARAMS_STRUCT(op, Struct, params) TORCH_ACT_PARAMS_STRUCT(op, Struct, OUT_OF_PLACE, params)
+#define TORCH_ACT_FAMILY_GATE_AND_UP ::torch_act::Family::GateAndUp
+#define TORCH_ACT_GATED_PARAMS_STRUCT(op, Struct, params) \
+  TORCH_ACT_PARAMS_STRUCT(op, Struct, GATE_AND_UP, OUT_OF_PLACE, params)
 TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_GATED_PARAMS_STRUCT)
 #undef TORCH_ACT_GATED_PARAMS_STRUCT
 #undef TORCH_ACT_PARAMS_STRUCT
@@ -123,7 +153,9 @@ TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_GATED_PARAMS_STRUCT)
     using params_type = op;                                           \
     static constexpr std::string_view name = #op;                    \
     static constexpr std::string_view struct_name = #Struct;         \
+    static constexpr Family family = Family::InputAndWeight;          \
     static constexpr bool has_inplace = false;                        \
+    static constexpr bool random = false;                             \
     using Args = std::tuple<>;                                        \
     auto tie() const { return std::tie(); }                           \
     auto tie() { return std::tie(); }                                 \
@@ -144,18 +176,6 @@ using Gated = detail::DropFirst<void TORCH_ACT_GATED_ACTIVATIONS(TORCH_ACT_COMMA
 template <typename Params, typename... A>
 Params make_params(const A&... args) {
   return Params{detail::stored_t<A>(args)...};
-}
-
-// Whether the saved-tensor backward of `act` reads the output (else the input).
-template <typename Act>
-bool backward_reads_output(const Act& act) {
-  if constexpr (Act::keeps == Keeps::Output) {
-    return true;
-  } else if constexpr (Act::keeps == Keeps::OutputOrInput) {
-    return act.saves_output();
-  } else {
-    return false;
-  }
 }
 
 // Calls f.template operator()<T>() for each type T of a List, in order.

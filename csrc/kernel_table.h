@@ -31,7 +31,8 @@ struct ElementwiseKernels {
                             uint64_t* mask, int64_t n);
   void (*mask_backward)(const Params& p, c10::ScalarType dtype, const void* grad, const uint64_t* mask,
                         void* grad_input, int64_t n);
-  // Families Output/Input: `saved` is the output where backward_reads_output(act), else the input.
+  // Families Output/Input/OutputOrInput: `saved` is the output where
+  // backward_reads_output(act) (activations.h), else the input.
   void (*saved_backward)(const Params& p, c10::ScalarType dtype, const void* grad, const void* saved,
                          void* grad_input, int64_t n);
 };
@@ -77,7 +78,7 @@ struct KernelTable {
   struct Entries {                                                                             \
     template <typename Act>                                                                    \
     static constexpr ElementwiseKernels<typename Act::params_type> elementwise() {             \
-      if constexpr (Act::keeps == Keeps::Mask) {                                               \
+      if constexpr (Act::family == Family::Mask) {                                               \
         return {forward<Act>, forward_with_mask<Act>, mask_backward<Act>, nullptr};            \
       } else {                                                                                 \
         return {forward<Act>, nullptr, nullptr, saved_backward<Act>};                          \
@@ -106,9 +107,9 @@ constexpr KernelTable make_kernel_table(const char* name, List<E...>, List<W...>
 template <typename Act>
 const auto& kernels_of(const KernelTable& table) {
   using P = typename Act::params_type;
-  if constexpr (Act::keeps == Keeps::InputAndWeight) {
+  if constexpr (Act::family == Family::InputAndWeight) {
     return std::get<WeightedKernels<P>>(table.weighted);
-  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+  } else if constexpr (Act::family == Family::GateAndUp) {
     return std::get<GatedKernels<P>>(table.gated);
   } else {
     return std::get<ElementwiseKernels<P>>(table.elementwise);

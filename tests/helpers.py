@@ -380,7 +380,7 @@ def opcheck_samples():
                     yield name, (inp, *params)
                 if entry.has_inplace:
                     yield name + "_", (torch.randn(3, 5, 7, dtype=dtype), *params)
-                if entry.keeps == "mask":
+                if entry.family == "mask":
                     for inp in (x, cl):
                         yield name + "_forward", (inp, *params)
                     if entry.has_inplace:

@@ -31,7 +31,7 @@ def test_beyond_one_grid_sweep(name, kwargs, dtype, offset):
     check_against_torch(name, kwargs, leaf, lambda t: t[:, offset:], per_channel=False)
 
 
-MASK_FAMILY = [n for n, e in ACTIVATIONS.items() if e.keeps == "mask"]
+MASK_FAMILY = [n for n, e in ACTIVATIONS.items() if e.family == "mask"]
 MASK_LAYOUTS = {
     "contiguous": lambda t: t,
     "transposed": lambda t: t.transpose(2, 3),

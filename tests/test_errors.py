@@ -102,7 +102,7 @@ def test_inplace_on_memory_overlapping_itself_is_refused_before_any_write(name, 
     with pytest.raises(RuntimeError, match=message):
         entry.function(x, inplace=True, **entry.required_kwargs)
     ops = torch.ops.torch_act
-    if entry.keeps == "mask":
+    if entry.family == "mask":
         with pytest.raises(RuntimeError, match=rf"torch_act\.{name}_forward_: expected 'input' to have one"):
             getattr(ops, name + "_forward_")(x, **entry.required_kwargs)
     if device == "cpu":
@@ -130,7 +130,7 @@ def test_read_only_inputs_stay_copy_on_write():
         grad = torch._lazy_clone(torch.randn(4, 6))
         if entry.parameter:
             ops.prelu_backward(grad, *args)
-        elif entry.keeps == "mask":
+        elif entry.family == "mask":
             _, mask = getattr(ops, name + "_forward")(cow, **entry.required_kwargs)
             mask = torch._lazy_clone(mask)
             getattr(ops, name + "_backward")(grad, mask, [0, 1], **entry.required_kwargs)

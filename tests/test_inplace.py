@@ -83,7 +83,7 @@ def test_inplace_on_leaf_requiring_grad_is_refused_untouched(name, kwargs):
     assert torch.equal(leaf.detach(), before)
 
 
-@pytest.mark.parametrize("name", [n for n, a in ACTIVATIONS.items() if a.keeps == "mask"])
+@pytest.mark.parametrize("name", [n for n, a in ACTIVATIONS.items() if a.family == "mask"])
 def test_masked_activations_allow_changing_their_output(name):
     """ReLU/LeakyReLU keep a private mask, so editing their output in place
     afterwards still gives the right gradient."""
@@ -97,7 +97,7 @@ def test_masked_activations_allow_changing_their_output(name):
     torch.testing.assert_close(grad, ref)
 
 
-@pytest.mark.parametrize("name", [n for n, a in ACTIVATIONS.items() if "output" in a.keeps])
+@pytest.mark.parametrize("name", [n for n, a in ACTIVATIONS.items() if "output" in a.family])
 def test_output_saving_activations_detect_changed_output(name):
     """Where backward reads the output, editing it in place is caught by autograd."""
     fn = ACTIVATIONS[name].function

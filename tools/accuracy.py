@@ -112,8 +112,8 @@ class Case:
     def reads_output(self, contender: str) -> bool:
         if contender == "torch.nn":
             return self.name in TORCH_NN_READS_OUTPUT
-        keeps = self.entry.keeps
-        return keeps == "output" or (keeps == "output or input" and dict(self.kwargs).get("alpha", 1.0) >= 0)
+        family = self.entry.family
+        return family == "output" or (family == "output or input" and dict(self.kwargs).get("alpha", 1.0) >= 0)
 
 
 def cases() -> List[Case]:

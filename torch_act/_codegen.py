@@ -9,6 +9,8 @@ from typing import FrozenSet, List, Tuple
 
 import torch
 
+from ._library import declared
+
 # Schema type -> Python annotation.
 _PY_TYPES = {"float": "float", "str": "str", "bool": "bool", "int": "int"}
 
@@ -39,11 +41,6 @@ def op_arguments(name: str) -> List[Tuple[str, str, object]]:
 # does not take, and `training`, which its module passes as its own mode
 # rather than store.
 SEED, TRAINING = "seed", "training"
-
-
-def is_random(name: str) -> bool:
-    """Whether op `name` takes a seed: its activation is random in training."""
-    return any(n == SEED for n, _, _ in op_arguments(name))
 
 
 def draw_seed() -> int:
@@ -96,13 +93,14 @@ def _indent(text: str, spaces: int) -> str:
 def function_source(decl) -> str:
     """The source of function ``decl.name``: a call of its op, with torch.nn.functional's signature."""
     op = f"torch.ops.torch_act.{decl.name}"
-    if decl.module_settings is not None:  # the weighted family: (input, weight)
+    declaration = declared()[decl.name]
+    if declaration.family == "input and weight":  # (input, weight)
         parameters, args, body = ["input: Tensor", "weight: Tensor"], "input, weight", ""
     else:
         parameters = ["input: Tensor"] + _parameter_list(function_parameters(decl.name))
         args = "input" + "".join(f", {n}" for n, _, _ in op_arguments(decl.name))
-        body = _random_body(op, args, op_exists(decl.name + "_")) if is_random(decl.name) else ""
-        if op_exists(decl.name + "_"):
+        body = _random_body(op, args, declaration.inplace) if declaration.random else ""
+        if declaration.inplace:
             body += (f"    if inplace:\n        {op}_({args})\n        return input\n")
             parameters.append("inplace: bool = False")
     signature = ", ".join(parameters)
@@ -115,17 +113,18 @@ def function_source(decl) -> str:
 
 
 def module_source(decl) -> str:
-    """The source of class ``decl.module``, calling ``F.<name>`` (the functional module)."""
+    """The source of the activation's module class, calling ``F.<name>`` (the functional module)."""
     params = hyper_parameters(decl.name)
-    inplace = op_exists(decl.name + "_")
+    module = declared()[decl.name].module
+    inplace = declared()[decl.name].inplace
     settings = params + ([("inplace", "bool", False)] if inplace else [])
     names = [n for n, _, _ in settings]
     init_args = _parameters(settings)
     call_args = "input" + "".join(f", self.{n}" for n, _, _ in function_parameters(decl.name)) + (
         ", self.inplace" if inplace else "")
     summary = _indent(decl.doc.split("\n\n")[0], 4)
-    lines = [f"class {decl.module}(nn.Module):",
-             f'    """Drop-in for ``torch.nn.{decl.module}``.',
+    lines = [f"class {module}(nn.Module):",
+             f'    """Drop-in for ``torch.nn.{module}``.',
              "",
              summary,
              '    """',
@@ -169,8 +168,8 @@ def generated_code(file: str) -> str:
         parts = [function_source(d) for d in DECLARATIONS]
         names = [d.name for d in DECLARATIONS]
     elif file == "modules.py":  # the weighted family's module (PReLU) is written by hand above
-        parts = [module_source(d) for d in DECLARATIONS if d.module_settings is None]
-        names = [d.module for d in DECLARATIONS]
+        parts = [module_source(d) for d in DECLARATIONS if declared()[d.name].family != "input and weight"]
+        names = [declared()[d.name].module for d in DECLARATIONS]
     else:
         raise ValueError(f"generated_code: no generated code in {file!r}")
     return "\n\n".join(parts) + "\n\n" + _names_list(names)

@@ -4,8 +4,12 @@ The library registers the ``torch.ops.torch_act`` namespace; loading it twice
 would register the namespace twice, which the dispatcher refuses.
 """
 import ctypes
+import functools
+import json
 import os
 import sys
+from dataclasses import dataclass
+from typing import Dict
 
 import torch
 
@@ -73,3 +77,24 @@ def load() -> None:
 
 
 load()
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the C++ list (``torch_act/include/torch_act/activation_list.h``)
+    declares of one activation, as the library reports it."""
+
+    name: str  # the op and function name
+    module: str  # the math struct's name, which is the nn.Module's too
+    # What backward keeps: "mask", "output", "input", "output or input",
+    # "input and weight" (PReLU's family) or "gate and up" (the gated family).
+    family: str
+    inplace: bool  # has an in-place op name_
+    random: bool  # random in training: the op takes a seed (RReLU)
+
+
+@functools.cache
+def declared() -> Dict[str, Declared]:
+    """Every activation the library declares, by name, in the list's order
+    (``torch.ops.torch_act.declarations()``: the declarations as JSON)."""
+    return {d["name"]: Declared(**d) for d in json.loads(torch.ops.torch_act.declarations())}

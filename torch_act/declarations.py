@@ -1,8 +1,9 @@
 """The Python side of each activation's declaration: one entry per activation.
 
-Names, hyper-parameters and their defaults come from the C++ declaration
-(``torch_act/include/torch_act/activation_list.h``) through the op schemas;
-an entry adds what only Python needs: the torch.nn twins, the docstring, the
+Names, module names, families, hyper-parameters and their defaults come from
+the C++ declaration (``torch_act/include/torch_act/activation_list.h``),
+which the library reports (``_library.declared()``, the op schemas); an
+entry adds what only Python needs: the torch.nn twins, the docstring, the
 hand-written composite the benchmarks race against, and the argument sets the
 tests exercise. From it come the function (``functional.py``), the module
 (``modules.py``) and the ``ACTIVATIONS`` entry (``registry.py``).
@@ -18,7 +19,6 @@ from torch import nn
 @dataclass(frozen=True)
 class Declaration:
     name: str  # the op and function name, as in activation_list.h
-    module: str  # the nn.Module class name, torch.nn's
     title: str  # for people: plots, tables
     doc: str  # what it computes and what its backward keeps
     torch_function: Callable[..., torch.Tensor]
@@ -35,8 +35,9 @@ class Declaration:
     # How torch.nn's repr shows the settings: "named" ("alpha=1.0, inplace=True"),
     # "bare" (the shrinks': "0.5"), "none" (Hardsigmoid's: nothing, inplace included).
     repr_style: str = "named"
-    # Constructor arguments of a hand-written module (the weighted family's).
-    module_settings: Optional[Tuple[str, ...]] = None
+    # Constructor arguments of a module written by hand (the weighted family's,
+    # PReLU's); the rest are the op's hyper-parameters (and inplace).
+    module_settings: Tuple[str, ...] = ()
     # The exact math of a smooth activation, for the accuracy measurement
     # (tools/accuracy.py): exact(m, x, **params) -> (f(x), f'(x)) in any number
     # system m with exp, expm1, log1p, erfc, sqrt, pi, where(c, a, b) and const("0.1")
@@ -115,19 +116,19 @@ def _exact_tanhshrink(m, x):
 
 DECLARATIONS = (
     Declaration(
-        "relu", "ReLU", "ReLU",
+        "relu", "ReLU",
         "ReLU(x) = max(0, x), elementwise.\n\n"
         "Backward keeps a 1-bit-per-element mask, not the output, so the result may be\n"
         "modified in place afterwards.",
         TF.relu, nn.ReLU, naive=lambda x: torch.where(x > 0, x, 0.0), exact=True),
     Declaration(
-        "relu6", "ReLU6", "ReLU6",
+        "relu6", "ReLU6",
         "ReLU6(x) = min(max(0, x), 6), elementwise (torch's hardtanh(x, 0, 6)).\n\n"
         "Backward keeps a 1-bit-per-element mask (0 < x < 6), not the input, so the result\n"
         "may be modified in place afterwards.",
         TF.relu6, nn.ReLU6, naive=lambda x: torch.clamp(x, 0.0, 6.0), exact=True),
     Declaration(
-        "hardtanh", "Hardtanh", "Hardtanh",
+        "hardtanh", "Hardtanh",
         "Hardtanh(x) = min(max(x, min_val), max_val), elementwise (torch's clamp: NaN and -0\n"
         "kept); min_val > max_val is refused, as torch.nn.functional.hardtanh does.\n\n"
         "Backward keeps a 1-bit-per-element mask (min_val < x < max_val), not the input.",
@@ -135,7 +136,7 @@ DECLARATIONS = (
         naive=lambda x, min_val=-1.0, max_val=1.0: torch.clamp(x, min_val, max_val),
         variants=({}, {"min_val": -2.5, "max_val": 0.1}, {"min_val": 0.0, "max_val": 6.0}), exact=True),
     Declaration(
-        "threshold", "Threshold", "Threshold",
+        "threshold", "Threshold",
         "Threshold(x) = x if x > threshold else value, elementwise; both arguments required,\n"
         "as in torch.nn.\n\n"
         "Backward keeps a 1-bit-per-element mask (not x <= threshold), not the input.",
@@ -144,14 +145,14 @@ DECLARATIONS = (
         variants=({"threshold": 1.0, "value": 0.0}, {"threshold": 0.1, "value": 20.0},
                   {"threshold": -1.0, "value": -2.5}), exact=True),
     Declaration(
-        "hardshrink", "Hardshrink", "Hardshrink",
+        "hardshrink", "Hardshrink",
         "Hardshrink(x) = x if |x| > lambd else 0, elementwise.\n\n"
         "Backward keeps a 1-bit-per-element mask (x outside [-lambd, lambd]), not the input.",
         TF.hardshrink, nn.Hardshrink,
         naive=lambda x, lambd=0.5: torch.where(x.abs() > lambd, x, 0.0),
         variants=({}, {"lambd": 2.0}, {"lambd": 0.0}), exact=True, repr_style="bare"),
     Declaration(
-        "softshrink", "Softshrink", "Softshrink",
+        "softshrink", "Softshrink",
         "Softshrink(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0.\n\n"
         "lambd must lie in [0, the dtype's largest value], as torch.nn checks. Backward keeps\n"
         "a 1-bit-per-element mask (x outside [-lambd, lambd]), not the input.",
@@ -159,7 +160,7 @@ DECLARATIONS = (
         naive=lambda x, lambd=0.5: torch.where(x > lambd, x - lambd, torch.where(x < -lambd, x + lambd, 0.0)),
         variants=({}, {"lambd": 2.0}, {"lambd": 0.0}), exact=True, repr_style="bare"),
     Declaration(
-        "hardsigmoid", "Hardsigmoid", "Hardsigmoid",
+        "hardsigmoid", "Hardsigmoid",
         "Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6, elementwise.\n\n"
         "Backward keeps a 1-bit-per-element mask (-3 < x < 3, where the derivative is 1/6).\n"
         "In float64 the gradient is grad / 6 to the last bit; torch.nn's multiplies by 1/6\n"
@@ -167,7 +168,7 @@ DECLARATIONS = (
         TF.hardsigmoid, nn.Hardsigmoid, naive=lambda x: torch.clamp(x + 3, 0.0, 6.0) / 6,
         exact=True, saturating=True, repr_style="none"),
     Declaration(
-        "leaky_relu", "LeakyReLU", "Leaky ReLU",
+        "leaky_relu", "Leaky ReLU",
         "LeakyReLU(x) = x if x > 0 else negative_slope * x.\n\n"
         "The default slope is torch.nn's, 0.01 (TensorFlow's ``tf.nn.leaky_relu`` defaults\n"
         "to 0.2). Backward keeps a 1-bit mask, so in-place use gives correct gradients for\n"
@@ -177,7 +178,7 @@ DECLARATIONS = (
         variants=({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.5}),
         exact=True),
     Declaration(
-        "rrelu", "RReLU", "RReLU",
+        "rrelu", "RReLU",
         "RReLU(x) = x if x >= 0 else a * x: in training a is drawn for each element from\n"
         "U(lower, upper); out of training a = (lower + upper) / 2 (LeakyReLU's formula).\n\n"
         "The slopes come from torch's default generator (``torch.manual_seed`` repeats\n"
@@ -194,14 +195,14 @@ DECLARATIONS = (
         variants=({}, {"lower": -0.5, "upper": 0.25}),
         exact=True),
     Declaration(
-        "prelu", "PReLU", "PReLU",
+        "prelu", "PReLU",
         "PReLU(x) = x if x > 0 else weight[c] * x, c being the channel (dim 1).\n\n"
         "``weight`` is 0-d, or 1-d with 1 or C elements, as ``torch.nn.functional.prelu``.\n"
         "Its gradient is reduced in the same fused pass as the input's gradient.",
         TF.prelu, nn.PReLU, naive=_naive_prelu, exact=True,
         module_settings=("num_parameters", "init")),
     Declaration(
-        "elu", "ELU", "ELU",
+        "elu", "ELU",
         "ELU(x) = x if x > 0 else alpha * (exp(x) - 1).\n\n"
         "For alpha >= 0 backward reads the output (saved anyway by the next layer in most\n"
         "models); modifying that output in place then makes backward raise autograd's\n"
@@ -212,7 +213,7 @@ DECLARATIONS = (
         exact_math=lambda m, x, alpha=1.0: (m.where(x > 0, x, alpha * m.expm1(x)), m.where(x > 0, 1, alpha * m.exp(x))),
         derivative_from_output=lambda m, y, alpha=1.0: m.where(y > 0, 1, y + alpha)),
     Declaration(
-        "selu", "SELU", "SELU",
+        "selu", "SELU",
         "SELU(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha = 1.6732632423543772,\n"
         "scale = 1.0507009873554805 (self-normalizing networks).\n\n"
         "Backward keeps the input (as torch.nn).",
@@ -224,7 +225,7 @@ DECLARATIONS = (
             m.where(x > 0, m.const("1.0507009873554805"),
                     m.const("1.0507009873554805") * m.const("1.6732632423543772") * m.exp(x)))),
     Declaration(
-        "celu", "CELU", "CELU",
+        "celu", "CELU",
         "CELU(x) = x if x > 0 else alpha * (exp(x / alpha) - 1); alpha = 0 is refused.\n\n"
         "Backward reads the output (CELU(x) <= 0 exactly where x <= 0, for either sign of\n"
         "alpha): modifying it in place makes backward raise autograd's \"modified by an\n"
@@ -236,17 +237,17 @@ DECLARATIONS = (
                                             m.where(x > 0, 1, m.exp(x / alpha))),
         derivative_from_output=lambda m, y, alpha=1.0: m.where(y > 0, 1, (y + alpha) / alpha)),
     Declaration(
-        "sigmoid", "Sigmoid", "Sigmoid",
+        "sigmoid", "Sigmoid",
         "Sigmoid(x) = 1 / (1 + exp(-x)). Backward reads the output.",
         torch.sigmoid, nn.Sigmoid, naive=lambda x: 1 / (1 + torch.exp(-x)), saturating=True,
         exact_math=_exact_sigmoid, derivative_from_output=lambda m, y: y * (1 - y)),
     Declaration(
-        "tanh", "Tanh", "Tanh",
+        "tanh", "Tanh",
         "Tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)). Backward reads the output.",
         torch.tanh, nn.Tanh, naive=lambda x: 1 - 2 / (torch.exp(2 * x) + 1), saturating=True,
         exact_math=_exact_tanh, derivative_from_output=lambda m, y: 1 - y * y),
     Declaration(
-        "gelu", "GELU", "GELU",
+        "gelu", "GELU",
         "GELU(x) = x * Phi(x), Phi the standard normal CDF; with approximate='tanh',\n"
         "0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))).\n\n"
         "Accurate for x < 0 too (no cancellation in 1 + erf or 1 + tanh). Backward keeps the input.",
@@ -256,24 +257,24 @@ DECLARATIONS = (
             else 0.5 * x * (1 + torch.erf(x * 0.7071067811865476))),
         exact_math=_exact_gelu),
     Declaration(
-        "silu", "SiLU", "SiLU",
+        "silu", "SiLU",
         "SiLU(x) = x * sigmoid(x), also called swish. Backward keeps the input (in place,\n"
         "a copy of it).",
         TF.silu, nn.SiLU, naive=lambda x: x * torch.sigmoid(x), exact_math=_exact_silu),
     Declaration(
-        "hardswish", "Hardswish", "Hardswish",
+        "hardswish", "Hardswish",
         "Hardswish(x) = x * min(max(x + 3, 0), 6) / 6, elementwise.\n\n"
         "Backward keeps the input (the derivative, x / 3 + 1/2 on (-3, 3), is linear in x).",
         TF.hardswish, nn.Hardswish, naive=lambda x: x * torch.clamp(x + 3, 0.0, 6.0) / 6, exact=True,
         repr_style="none"),
     Declaration(
-        "mish", "Mish", "Mish",
+        "mish", "Mish",
         "Mish(x) = x * tanh(softplus(x)), elementwise.\n\n"
         "Computed from exp(-|x|): no overflow, no cancellation, exact near underflow.\n"
         "Backward keeps the input.",
         TF.mish, nn.Mish, naive=lambda x: x * torch.tanh(TF.softplus(x)), exact_math=_exact_mish),
     Declaration(
-        "softplus", "Softplus", "Softplus",
+        "softplus", "Softplus",
         "Softplus(x) = log(1 + exp(beta * x)) / beta, and x where beta * x > threshold (torch's\n"
         "switch to the identity).\n\n"
         "Computed as max(z, 0) + log1p(exp(-|z|)), z = beta * x: no overflow, exact near\n"
@@ -284,20 +285,20 @@ DECLARATIONS = (
         variants=({}, {"beta": 2.0, "threshold": 10.0}, {"beta": 0.5}),
         exact_math=_exact_softplus),
     Declaration(
-        "logsigmoid", "LogSigmoid", "LogSigmoid",
+        "logsigmoid", "LogSigmoid",
         "LogSigmoid(x) = log(1 / (1 + exp(-x))) = min(x, 0) - log1p(exp(-|x|)).\n\n"
         "Backward keeps the input (grad * sigmoid(-x)); torch.nn keeps the input and a buffer.",
         TF.logsigmoid, nn.LogSigmoid, naive=lambda x: -torch.log1p(torch.exp(-x)), saturating=False,
         exact_math=_exact_logsigmoid),
     Declaration(
-        "softsign", "Softsign", "Softsign",
+        "softsign", "Softsign",
         "Softsign(x) = x / (1 + |x|), elementwise (torch.nn's very division, NaN at +-inf as\n"
         "torch.nn's).\n\n"
         "Backward keeps the input (grad / (1 + |x|)^2); torch.nn's composite keeps more.",
         TF.softsign, nn.Softsign, naive=lambda x: x / (1 + x.abs()), saturating=True,
         exact_math=lambda m, x: (x / (1 + abs(x)), 1 / (1 + abs(x)) ** 2)),
     Declaration(
-        "tanhshrink", "Tanhshrink", "Tanhshrink",
+        "tanhshrink", "Tanhshrink",
         "Tanhshrink(x) = x - tanh(x), elementwise.\n\n"
         "Accurate near 0, where the difference cancels (torch.nn's is 0 for |x| < 3.5e-4 in\n"
         "float32): there a polynomial for (x - tanh x) / x^3. Backward keeps the input\n"

@@ -29,9 +29,8 @@ from typing import List
 
 import torch
 
-from ._codegen import SEED, is_random, op_exists
-from .declarations import DECLARATIONS
-from .gated import GATED
+from ._codegen import SEED
+from ._library import declared
 
 __all__ = ["register_sharding_strategies", "register_when_dtensor_is_imported"]
 
@@ -116,7 +115,7 @@ def _mask_handlers(name: str):
     from torch.distributed.tensor import DTensor
 
     ops = torch.ops.torch_act
-    random = is_random(name)
+    random, inplace = declared()[name].random, declared()[name].inplace
 
     def local_call(op, like, args, kwargs):
         """op(*args, **kwargs), a random op with its seed for this shard (the
@@ -185,11 +184,11 @@ def _mask_handlers(name: str):
 
     handlers = {getattr(ops, name + "_forward").default: forward,
                 getattr(ops, name + "_backward").default: backward}
-    if op_exists(name + "_forward_"):
+    if inplace:
         handlers[getattr(ops, name + "_forward_").default] = forward_
     if random:
         handlers[getattr(ops, name).default] = plain
-        if op_exists(name + "_"):
+        if inplace:
             handlers[getattr(ops, name + "_").default] = plain_
     return handlers
 
@@ -201,28 +200,29 @@ def register_sharding_strategies() -> None:
 
     ops = torch.ops.torch_act
     handlers = DTensor._op_dispatcher._custom_op_handlers
-    for d in DECLARATIONS:
-        if d.module_settings is not None:  # the weighted family
-            register_sharding(getattr(ops, d.name).default)(
+    for name, d in declared().items():
+        if d.family == "input and weight":
+            register_sharding(getattr(ops, name).default)(
                 lambda x, weight: _prelu_strategies(x, weight, backward=False))
-            register_sharding(getattr(ops, d.name + "_backward").default)(
+            register_sharding(getattr(ops, name + "_backward").default)(
                 lambda grad, x, weight: _prelu_strategies(x, weight, backward=True))
             continue
-        register_sharding(getattr(ops, d.name).default)(
-            lambda x, *params: _elementwise_strategies(x.ndim, 1, len(params)))
-        if op_exists(d.name + "_"):  # returns nothing: no output placements
-            register_sharding(getattr(ops, d.name + "_").default)(
-                lambda x, *params: [([], inputs) for _, inputs in _elementwise_strategies(x.ndim, 1, len(params))])
-        if op_exists(d.name + "_forward"):
-            handlers.update(_mask_handlers(d.name))
-        else:
-            register_sharding(getattr(ops, d.name + "_backward").default)(
-                lambda grad, saved, *params: _elementwise_strategies(grad.ndim, 2, len(params), partial_first=True))
-    for name in GATED:
+        if d.family == "gate and up":
+            register_sharding(getattr(ops, name).default)(
+                lambda gate, up, *params: _gated_strategies(gate.ndim, len(params), backward=False))
+            register_sharding(getattr(ops, name + "_backward").default)(
+                lambda grad, gate, up, *params: _gated_strategies(grad.ndim, len(params), backward=True))
+            continue
         register_sharding(getattr(ops, name).default)(
-            lambda gate, up, *params: _gated_strategies(gate.ndim, len(params), backward=False))
-        register_sharding(getattr(ops, name + "_backward").default)(
-            lambda grad, gate, up, *params: _gated_strategies(grad.ndim, len(params), backward=True))
+            lambda x, *params: _elementwise_strategies(x.ndim, 1, len(params)))
+        if d.inplace:  # returns nothing: no output placements
+            register_sharding(getattr(ops, name + "_").default)(
+                lambda x, *params: [([], inputs) for _, inputs in _elementwise_strategies(x.ndim, 1, len(params))])
+        if d.family == "mask":
+            handlers.update(_mask_handlers(name))
+        else:
+            register_sharding(getattr(ops, name + "_backward").default)(
+                lambda grad, saved, *params: _elementwise_strategies(grad.ndim, 2, len(params), partial_first=True))
 
 
 class _RegisterAfterImport(importlib.abc.MetaPathFinder):

@@ -1,7 +1,8 @@
 """The registry of activations: ``ACTIVATIONS[name]`` holds torch_act's
 function and module, torch.nn's twins and what the tests, benchmarks, plots
 and demo need, built from the declarations (declarations.py and the op
-schemas), so adding an activation adds an entry here by itself.
+schemas, and what the library reports of the C++ list), so adding an
+activation adds an entry here by itself.
 """
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple, Type
@@ -11,7 +12,8 @@ from torch import nn
 
 from . import functional as F
 from . import modules as M
-from ._codegen import REQUIRED, hyper_parameters, is_random, op_exists
+from ._codegen import REQUIRED, hyper_parameters
+from ._library import declared
 from .declarations import DECLARATIONS, Declaration
 
 
@@ -32,8 +34,9 @@ class Activation:
     has_inplace: bool
     # Name of the learnable parameter passed as the function's second argument.
     parameter: str
-    # What backward keeps: "mask", "output", "input", "output or input", "input and weight".
-    keeps: str
+    # Its family, what backward keeps (the C++ list's): "mask", "output", "input",
+    # "output or input", "input and weight".
+    family: str
     # Results equal torch.nn's bit for bit (comparisons and products only).
     exact: bool
     # Bounded on both sides (sigmoid-like): such units saturate rather than die.
@@ -70,32 +73,30 @@ class Activation:
         return twin.train(module.training)
 
 
-_SAVED_ARG = {"output": "output", "input": "input", "saved": "output or input"}
-
-
-def _keeps(d: Declaration) -> str:
-    if d.module_settings is not None:
-        return "input and weight"
-    if op_exists(d.name + "_forward"):
-        return "mask"
-    backward = getattr(torch.ops.torch_act, d.name + "_backward").default._schema
-    return _SAVED_ARG[backward.arguments[1].name]
-
-
 def _entry(d: Declaration) -> Activation:
-    weighted = d.module_settings is not None
-    has_inplace = op_exists(d.name + "_")
+    declaration = declared()[d.name]
+    weighted = declaration.family == "input and weight"
     settings = d.module_settings if weighted else tuple(
-        [n for n, _, _ in hyper_parameters(d.name)] + (["inplace"] if has_inplace else []))
+        [n for n, _, _ in hyper_parameters(d.name)] + (["inplace"] if declaration.inplace else []))
     return Activation(
-        name=d.name, title=d.title, function=getattr(F, d.name), module=getattr(M, d.module),
+        name=d.name, title=d.title, function=getattr(F, d.name), module=getattr(M, declaration.module),
         torch_function=d.torch_function, torch_module=d.torch_module, naive=d.naive, variants=d.variants,
-        has_inplace=has_inplace, parameter="weight" if weighted else "", keeps=_keeps(d), exact=d.exact,
-        saturating=d.saturating, settings=settings, exact_math=d.exact_math,
+        has_inplace=declaration.inplace, parameter="weight" if weighted else "", family=declaration.family,
+        exact=d.exact, saturating=d.saturating, settings=settings, exact_math=d.exact_math,
         required_kwargs={} if weighted else {n: d.variants[0][n] for n, _, default in hyper_parameters(d.name)
                                              if default is REQUIRED},
         derivative_from_output=d.derivative_from_output,
-        random_in_training=not weighted and is_random(d.name))
+        random_in_training=declaration.random)
 
 
+def _check_every_activation_declared_once() -> None:
+    in_cpp = {name for name, d in declared().items() if d.family != "gate and up"}  # gated.py has those
+    in_python = {d.name for d in DECLARATIONS}
+    if in_cpp != in_python:
+        raise ImportError("torch_act: the activations of activation_list.h and of declarations.py differ "
+                          f"(C++ only: {sorted(in_cpp - in_python)}, Python only: {sorted(in_python - in_cpp)}); "
+                          "give each activation an entry in both")
+
+
+_check_every_activation_declared_once()
 ACTIVATIONS: Dict[str, Activation] = {d.name: _entry(d) for d in DECLARATIONS}

@@ -54,12 +54,9 @@ struct SavedGradGrad {
   variable_list operator()(const variable_list& grads, const std::vector<Tensor>& saved) const {
     const Tensor &gg = grads[0], &g = saved[0], &s = saved[1];
     const Act act{p};
-    Tensor grad_saved;
-    if (backward_reads_output(act)) {
-      if constexpr (Act::keeps != Keeps::Input) grad_saved = act.double_backward_from_output(gg, g, s);
-    } else {
-      if constexpr (Act::keeps != Keeps::Output) grad_saved = act.double_backward_from_input(gg, g, s);
-    }
+    const Tensor grad_saved = with_saved(act, [&](auto from_output) {
+      return double_backward_from_saved<decltype(from_output)::value>(act, gg, g, s);
+    });
     return {ops::Calls<Act>::saved_backward(gg, s, p), grad_saved};
   }
   auto fields() const { return p.tie(); }
@@ -125,12 +122,12 @@ struct GatedMath {
 
   Tensor value() const { return InnerCalls::forward(x, p); }
   Tensor times_derivative(const Tensor& t) const {
-    if constexpr (Inner::keeps == Keeps::Input) {
+    if constexpr (Inner::family == Family::Input) {
       return InnerCalls::saved_backward(t, x, p);
-    } else if constexpr (Inner::keeps == Keeps::Output) {
+    } else if constexpr (Inner::family == Family::Output) {
       return InnerCalls::saved_backward(t, value(), p);
     } else {
-      static_assert(Inner::keeps == Keeps::Mask);
+      static_assert(Inner::family == Family::Mask);
       auto [y, mask] = InnerCalls::forward_with_mask(x, p);
       return InnerCalls::mask_backward(t, mask, dim_order_of(y), p);
     }
@@ -138,9 +135,9 @@ struct GatedMath {
   // t g a''(x); undefined (zero) where a is piecewise linear.
   Tensor times_second_derivative(const Tensor& t, const Tensor& g) const {
     const Inner inner{p};
-    if constexpr (Inner::keeps == Keeps::Input) {
+    if constexpr (Inner::family == Family::Input) {
       return inner.double_backward_from_input(t, g, x);
-    } else if constexpr (Inner::keeps == Keeps::Output) {
+    } else if constexpr (Inner::family == Family::Output) {
       // d/dy of the backward, times dy/dx.
       const Tensor y = value();
       return InnerCalls::saved_backward(inner.double_backward_from_output(t, g, y), y, p);

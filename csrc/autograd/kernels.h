@@ -35,7 +35,7 @@ struct Kernels {
     const P p = make_params<P>(a...);
     const bool grad = needs_grad(input), dual = has_tangent(input);
     if (!grad && !dual) return below_autograd([&] { return Calls::forward(input, p); });
-    if constexpr (Act::keeps == Keeps::Mask) {
+    if constexpr (Act::family == Family::Mask) {
       return std::get<0>(mask_forward(input, p, grad, dual));
     } else {
       const Tensor output = below_autograd([&] { return Calls::forward(input, p); });
@@ -199,7 +199,7 @@ struct Kernels {
     // before any memory is touched.
     torch::autograd::check_inplace(input, /*requires_grad=*/grad);
     const Tensor input_t = dual ? input_tangent(input) : Tensor();
-    if constexpr (Act::keeps == Keeps::Mask) {
+    if constexpr (Act::family == Family::Mask) {
       const auto order = mask_bit_order(input);
       // Edges are taken before the write: it bumps the version, after which
       // a view's grad_fn would be regenerated.

@@ -63,11 +63,9 @@ struct Tangents {
     if (grad_t.defined()) by_grad = Calls::saved_backward(grad_t, s, p);
     if (saved_t.defined()) {
       const Act act{p};
-      if (backward_reads_output(act)) {
-        if constexpr (Act::keeps != Keeps::Input) by_saved = act.double_backward_from_output(saved_t, g, s);
-      } else {
-        if constexpr (Act::keeps != Keeps::Output) by_saved = act.double_backward_from_input(saved_t, g, s);
-      }
+      by_saved = with_saved(act, [&](auto from_output) {
+        return double_backward_from_saved<decltype(from_output)::value>(act, saved_t, g, s);
+      });
     }
     if (!by_grad.defined()) return by_saved;
     return by_saved.defined() ? by_grad + by_saved : by_grad;

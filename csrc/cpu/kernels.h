@@ -110,17 +110,12 @@ template <typename Act>
 void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* saved,
                     void* grad_input, int64_t n) {
   const Act act{p};
-  const bool from_output = backward_reads_output(act);
-  with_form(act, [&](const auto& form) {
-    if (from_output) {
-      if constexpr (Act::keeps != Keeps::Input) {
-        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto y) TORCH_ACT_INLINE { return form.backward_from_output(g, y); });
-      }
-    } else {
-      if constexpr (Act::keeps != Keeps::Output) {
-        binary(dtype, grad, saved, grad_input, n, [form](auto g, auto x) TORCH_ACT_INLINE { return form.backward_from_input(g, x); });
-      }
-    }
+  with_saved(act, [&](auto from_output) {
+    constexpr bool kFromOutput = decltype(from_output)::value;
+    with_form(act, [&](const auto& form) {
+      binary(dtype, grad, saved, grad_input, n,
+             [form](auto g, auto s) TORCH_ACT_INLINE { return backward_from_saved<kFromOutput>(form, g, s); });
+    });
   });
 }
 

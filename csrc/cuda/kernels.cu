@@ -166,12 +166,8 @@ __global__ void saved_backward_kernel(Form form, const T* grad, const T* saved, 
     Pack<T, V> out;
 #pragma unroll
     for (int j = 0; j < V; ++j) {
-      const opmath<T> g = gs.v[j], s = ss.v[j];
-      if constexpr (FromOutput) {
-        out.v[j] = static_cast<T>(form.backward_from_output(g, s));
-      } else {
-        out.v[j] = static_cast<T>(form.backward_from_input(g, s));
-      }
+      out.v[j] = static_cast<T>(act::backward_from_saved<FromOutput>(form, static_cast<opmath<T>>(gs.v[j]),
+                                                                   static_cast<opmath<T>>(ss.v[j])));
     }
     store_pack<V>(grad_input, first, n, out);
   }
@@ -253,13 +249,10 @@ template <typename Act>
 void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* saved, void* grad_input,
                     int64_t n) {
   const Act act{p};
-  const bool from_output = backward_reads_output(act);
-  with_form(act, [&](const auto& form) {
-    if (from_output) {
-      if constexpr (Act::keeps != Keeps::Input) launch_saved_backward<true>(form, dtype, grad, saved, grad_input, n);
-    } else {
-      if constexpr (Act::keeps != Keeps::Output) launch_saved_backward<false>(form, dtype, grad, saved, grad_input, n);
-    }
+  with_saved(act, [&](auto from_output) {
+    with_form(act, [&](const auto& form) {
+      launch_saved_backward<decltype(from_output)::value>(form, dtype, grad, saved, grad_input, n);
+    });
   });
 }
 

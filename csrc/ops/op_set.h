@@ -1,14 +1,14 @@
 // The ops each family has, written once: their schemas and the registration
 // of a backend's kernels for them; every backend registers through it. The
 // suffixes ("elu" + "_backward") are also composed by calls.h (the typed
-// dispatcher calls) and in Python (registry.py, distributed.py), by the same
-// rule.
+// dispatcher calls) and in Python (distributed.py, everywhere.py), by the
+// same rule.
 //
 //   family Mask        name, name_ (INPLACE), name_forward and name_forward_
 //                      (the output and the bit mask backward reads), name_backward
 //   families Output,   name, name_ (INPLACE), name_backward (reads the output
 //   Input,             or the input; OutputOrInput picks one from its
-//   OutputOrInput      hyper-parameters, as act.backward_reads_output() says)
+//   OutputOrInput      hyper-parameters, as with_saved(act, ...) says)
 //   family             name, name_backward (gradients of input and weight)
 //   InputAndWeight
 //   family GateAndUp   name(gate, up), name_backward (gradients of gate and up)
@@ -26,8 +26,8 @@ namespace torch_act::ops {
 // The schema name of the tensor a saved-tensor backward reads.
 template <typename Act>
 const char* saved_arg() {
-  if constexpr (Act::keeps == Keeps::Output) return "output";
-  if constexpr (Act::keeps == Keeps::Input) return "input";
+  if constexpr (Act::family == Family::Output) return "output";
+  if constexpr (Act::family == Family::Input) return "input";
   return "saved";
 }
 
@@ -35,16 +35,16 @@ template <typename Act>
 void define(torch::Library& m) {
   const std::string n(Act::name), p = Act::schema();
   auto def = [&](const std::string& schema) { m.def(torch::schema(schema.c_str(), c10::AliasAnalysisKind::FROM_SCHEMA)); };
-  if constexpr (Act::keeps == Keeps::InputAndWeight) {
+  if constexpr (Act::family == Family::InputAndWeight) {
     def(n + "(Tensor input, Tensor weight) -> Tensor");
     def(n + "_backward(Tensor grad_output, Tensor input, Tensor weight) -> (Tensor, Tensor)");
-  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+  } else if constexpr (Act::family == Family::GateAndUp) {
     def(n + "(Tensor gate, Tensor up" + p + ") -> Tensor");
     def(n + "_backward(Tensor grad_output, Tensor gate, Tensor up" + p + ") -> (Tensor, Tensor)");
   } else {
     def(n + "(Tensor input" + p + ") -> Tensor");
     if constexpr (Act::has_inplace) def(n + "_(Tensor(a!) input" + p + ") -> ()");
-    if constexpr (Act::keeps == Keeps::Mask) {
+    if constexpr (Act::family == Family::Mask) {
       def(n + "_forward(Tensor input" + p + ") -> (Tensor, Tensor)");
       if constexpr (Act::has_inplace) def(n + "_forward_(Tensor(a!) input" + p + ") -> Tensor");
       def(n + "_backward(Tensor grad_output, Tensor mask, int[] dim_order" + p + ") -> Tensor");
@@ -63,16 +63,16 @@ template <template <typename> class Kernels, typename Act>
 void impl(torch::Library& m) {
   using K = Kernels<Act>;
   const std::string n(Act::name);
-  if constexpr (Act::keeps == Keeps::InputAndWeight) {
+  if constexpr (Act::family == Family::InputAndWeight) {
     m.impl(n.c_str(), K::weighted_forward);
     m.impl((n + "_backward").c_str(), K::weighted_backward);
-  } else if constexpr (Act::keeps == Keeps::GateAndUp) {
+  } else if constexpr (Act::family == Family::GateAndUp) {
     m.impl(n.c_str(), K::gated_forward);
     m.impl((n + "_backward").c_str(), K::gated_backward);
   } else {
     m.impl(n.c_str(), K::forward);
     if constexpr (Act::has_inplace) m.impl((n + "_").c_str(), K::forward_);
-    if constexpr (Act::keeps == Keeps::Mask) {
+    if constexpr (Act::family == Family::Mask) {
       m.impl((n + "_forward").c_str(), K::forward_with_mask);
       if constexpr (Act::has_inplace) m.impl((n + "_forward_").c_str(), K::forward_with_mask_);
       m.impl((n + "_backward").c_str(), K::mask_backward);
@@ -99,7 +99,7 @@ void impl_all_inplace(torch::Library& m) {
     const std::string n(Act::name);
     if constexpr (Act::has_inplace) {
       m.impl((n + "_").c_str(), K::forward_);
-      if constexpr (Act::keeps == Keeps::Mask) m.impl((n + "_forward_").c_str(), K::forward_with_mask_);
+      if constexpr (Act::family == Family::Mask) m.impl((n + "_forward_").c_str(), K::forward_with_mask_);
     }
   });
 }

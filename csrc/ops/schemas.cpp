@@ -1,15 +1,42 @@
 // The torch_act operator library: the schema of every op (op_set.h, from
-// activation_list.h) and of cpu_capability(). Kernels are registered by each
+// activation_list.h), of cpu_capability() and of declarations(). Kernels are registered by each
 // backend: cpu/register.cpp, ops/meta.cpp, autograd/register.cpp,
 // ops/autocast.cpp.
 #include "op_set.h"
 
 #include <torch_act/ops.h>
 
+#include <string>
+
+namespace {
+
+// Each activation's declaration as JSON, for the Python package (registry.py):
+// [{"name": "relu", "module": "ReLU", "family": "mask", "inplace": true,
+//   "random": false}, ...], in the order of activation_list.h. Names and
+// families are identifiers and fixed words: nothing to escape.
+std::string declarations_json() {
+  std::string json = "[";
+  const auto add = [&json]<typename P>() {
+    if (json.size() > 1) json += ", ";
+    json += "{\"name\": \"" + std::string(P::name) + "\", \"module\": \"" + std::string(P::struct_name) +
+            "\", \"family\": \"" + std::string(torch_act::family_name(P::family)) +
+            "\", \"inplace\": " + (P::has_inplace ? "true" : "false") +
+            ", \"random\": " + (P::random ? "true" : "false") + "}";
+  };
+  torch_act::for_each_type(torch_act::params::Elementwise{}, add);
+  torch_act::for_each_type(torch_act::params::Weighted{}, add);
+  torch_act::for_each_type(torch_act::params::Gated{}, add);
+  return json + "]";
+}
+
+}  // namespace
+
 TORCH_LIBRARY(torch_act, m) {
   torch_act::ops::define_all(m);
   // Which CPU kernel build this process uses: "DEFAULT", "AVX2" or "AVX512".
   m.def("cpu_capability() -> str");
+  // What activation_list.h declares, as data (see declarations_json).
+  m.def("declarations() -> str", [] { return declarations_json(); });
 }
 
 // Referenced by every program including <torch_act/ops.h>: keeps this

@@ -3,9 +3,13 @@
 // (ops.h) and the C++ functions (functional.h) are generated. The math of
 // each lives in csrc/activations.h, in the struct named in the second column.
 //
-// Elementwise activations: X(name, Struct, inplace, PARAMS)
+// Elementwise activations: X(name, Struct, family, inplace, PARAMS)
 //   name     the op and function name (torch.nn.functional's)
 //   Struct   the math struct in csrc/activations.h (and the node name)
+//   family   what backward keeps, which picks the kernels, Meta functions,
+//            autograd and ops the activation gets (docs/ARCHITECTURE.md):
+//            MASK (one bit per element), OUTPUT, INPUT, or OUTPUT_OR_INPUT
+//            (either, picked from the hyper-parameters by the math struct)
 //   inplace  INPLACE (also name_(input, ...)) or OUT_OF_PLACE
 //   PARAMS   NO_PARAMS; PARAM(C++ type, name, default): torch.nn's name
 //            and default of the hyper-parameter; PARAM2(type, name, default,
@@ -19,38 +23,40 @@
 //   at::Tensor torch_act::name(const at::Tensor& input, type param = default);
 //   at::Tensor& torch_act::name_(at::Tensor& input, type param = default);  // INPLACE
 //
-// Activations with a learned weight per channel (dim 1): X(name, Struct)
+// Activations with a learned weight per channel (dim 1), family INPUT_AND_WEIGHT
+// (backward keeps the input and the weight): X(name, Struct)
 //   at::Tensor torch_act::name(const at::Tensor& input, const at::Tensor& weight);
 //
-// Gated activations, act(gate) * up on two tensors of one shape, with the
-// PARAMS of their activation (csrc/activations.h names it): X(name, Struct, PARAMS)
+// Gated activations, act(gate) * up on two tensors of one shape, family
+// GATE_AND_UP (backward keeps both), with the PARAMS of their activation
+// (csrc/activations.h names it): X(name, Struct, PARAMS)
 //   at::Tensor torch_act::name(const at::Tensor& gate, const at::Tensor& up, type param = default);
 // sigmoid_glu is F.glu's: glu(input) = sigmoid_glu(second half, first half).
 #pragma once
 
-#define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                   \
-  X(relu, ReLU, INPLACE, NO_PARAMS)                           \
-  X(relu6, ReLU6, INPLACE, NO_PARAMS)                         \
-  X(hardtanh, Hardtanh, INPLACE, PARAM2(double, min_val, -1.0, double, max_val, 1.0)) \
-  X(threshold, Threshold, INPLACE, REQUIRED2(double, threshold, double, value)) \
-  X(hardshrink, Hardshrink, OUT_OF_PLACE, PARAM(double, lambd, 0.5)) \
-  X(softshrink, Softshrink, OUT_OF_PLACE, PARAM(double, lambd, 0.5)) \
-  X(hardsigmoid, Hardsigmoid, INPLACE, NO_PARAMS)             \
-  X(leaky_relu, LeakyReLU, INPLACE, PARAM(double, negative_slope, 0.01)) \
-  X(rrelu, RReLU, INPLACE, RANDOM_SLOPES(0.125, 0.3333333333333333)) \
-  X(elu, ELU, INPLACE, PARAM(double, alpha, 1.0))             \
-  X(selu, SELU, INPLACE, NO_PARAMS)                           \
-  X(celu, CELU, INPLACE, PARAM(double, alpha, 1.0))           \
-  X(sigmoid, Sigmoid, OUT_OF_PLACE, NO_PARAMS)                \
-  X(tanh, Tanh, OUT_OF_PLACE, NO_PARAMS)                      \
-  X(gelu, GELU, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none")) \
-  X(silu, SiLU, INPLACE, NO_PARAMS)                           \
-  X(hardswish, Hardswish, INPLACE, NO_PARAMS)                 \
-  X(mish, Mish, INPLACE, NO_PARAMS)                           \
-  X(softplus, Softplus, OUT_OF_PLACE, PARAM2(double, beta, 1.0, double, threshold, 20.0)) \
-  X(logsigmoid, LogSigmoid, OUT_OF_PLACE, NO_PARAMS)          \
-  X(softsign, Softsign, OUT_OF_PLACE, NO_PARAMS)             \
-  X(tanhshrink, Tanhshrink, OUT_OF_PLACE, NO_PARAMS)
+#define TORCH_ACT_ELEMENTWISE_ACTIVATIONS(X)                                                        \
+  X(relu, ReLU, MASK, INPLACE, NO_PARAMS)                                                           \
+  X(relu6, ReLU6, MASK, INPLACE, NO_PARAMS)                                                         \
+  X(hardtanh, Hardtanh, MASK, INPLACE, PARAM2(double, min_val, -1.0, double, max_val, 1.0))         \
+  X(threshold, Threshold, MASK, INPLACE, REQUIRED2(double, threshold, double, value))               \
+  X(hardshrink, Hardshrink, MASK, OUT_OF_PLACE, PARAM(double, lambd, 0.5))                          \
+  X(softshrink, Softshrink, MASK, OUT_OF_PLACE, PARAM(double, lambd, 0.5))                          \
+  X(hardsigmoid, Hardsigmoid, MASK, INPLACE, NO_PARAMS)                                             \
+  X(leaky_relu, LeakyReLU, MASK, INPLACE, PARAM(double, negative_slope, 0.01))                      \
+  X(rrelu, RReLU, MASK, INPLACE, RANDOM_SLOPES(0.125, 0.3333333333333333))                          \
+  X(elu, ELU, OUTPUT_OR_INPUT, INPLACE, PARAM(double, alpha, 1.0))                                  \
+  X(selu, SELU, INPUT, INPLACE, NO_PARAMS)                                                          \
+  X(celu, CELU, OUTPUT, INPLACE, PARAM(double, alpha, 1.0))                                         \
+  X(sigmoid, Sigmoid, OUTPUT, OUT_OF_PLACE, NO_PARAMS)                                              \
+  X(tanh, Tanh, OUTPUT, OUT_OF_PLACE, NO_PARAMS)                                                    \
+  X(gelu, GELU, INPUT, OUT_OF_PLACE, PARAM(std::string_view, approximate, "none"))                  \
+  X(silu, SiLU, INPUT, INPLACE, NO_PARAMS)                                                          \
+  X(hardswish, Hardswish, INPUT, INPLACE, NO_PARAMS)                                                \
+  X(mish, Mish, INPUT, INPLACE, NO_PARAMS)                                                          \
+  X(softplus, Softplus, INPUT, OUT_OF_PLACE, PARAM2(double, beta, 1.0, double, threshold, 20.0))    \
+  X(logsigmoid, LogSigmoid, INPUT, OUT_OF_PLACE, NO_PARAMS)                                         \
+  X(softsign, Softsign, INPUT, OUT_OF_PLACE, NO_PARAMS)                                             \
+  X(tanhshrink, Tanhshrink, INPUT, OUT_OF_PLACE, NO_PARAMS)
 
 #define TORCH_ACT_WEIGHTED_ACTIVATIONS(X) X(prelu, PReLU)
 

@@ -31,7 +31,7 @@ inline int64_t draw_seed(bool training) {
 }
 }  // namespace detail
 
-#define TORCH_ACT_FUNCTIONS(name, Struct, inplace, params)                                 \
+#define TORCH_ACT_FUNCTIONS(name, Struct, family, inplace, params)                               \
   inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(PUBLIC_DECL, params)) {   \
     return ops::name(input TORCH_ACT_PARAMS(PUBLIC_ARGS, params));                         \
   }                                                                                         \

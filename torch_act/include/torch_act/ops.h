@@ -31,7 +31,7 @@ c10::TypedOperatorHandle<Signature> find_op(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
 }
 
-#define TORCH_ACT_OP_CALLS(name, Struct, inplace, params)                                  \
+#define TORCH_ACT_OP_CALLS(name, Struct, family, inplace, params)                                \
   inline at::Tensor name(const at::Tensor& input TORCH_ACT_PARAMS(DECL, params)) {          \
     /* qualified: a parameter may share the op's name (threshold's) */                    \
     static const auto op = find_op<decltype(::torch_act::ops::name)>("torch_act::" #name); \
