@@ -8,6 +8,7 @@ import re
 import warnings
 from typing import Counter, Set, Tuple, Union
 
+import torch
 from torch import nn
 
 from . import gated
@@ -16,10 +17,15 @@ from .registry import ACTIVATIONS
 log = logging.getLogger("torch_act")
 
 # A call of one of torch's activation functions in source code: F.relu(...),
-# torch.sigmoid(...), nn.functional.gelu(...), x.relu_(), x.tanh().
-_NAMES = "|".join(sorted([*ACTIVATIONS, "glu"], key=len, reverse=True))
+# torch.sigmoid(...), nn.functional.gelu(...), x.relu_(), x.tanh(): the
+# registry's names, and those of them that are also Tensor methods.
+def _alternatives(names) -> str:
+    return "|".join(sorted(names, key=len, reverse=True))
+
+
 _FUNCTIONAL_CALL = re.compile(
-    rf"(?:\b(?:F|functional|torch)\.(?P<fn>{_NAMES})_?\s*\()|(?:\.(?P<method>relu|sigmoid|tanh)_?\(\s*\))")
+    rf"(?:\b(?:F|functional|torch)\.(?P<fn>{_alternatives([*ACTIVATIONS, 'glu'])})_?\s*\()"
+    rf"|(?:\.(?P<method>{_alternatives(n for n in ACTIVATIONS if hasattr(torch.Tensor, n))})_?\(\s*\))")
 
 
 def _twin(module: nn.Module):
@@ -67,12 +73,10 @@ def functional_activation_calls(model: nn.Module) -> dict:
 
 def convert(model: nn.Module, inplace: bool = False,
             return_counts: bool = False) -> Union[nn.Module, Tuple[nn.Module, Counter]]:
-    """Return ``model`` with every torch.nn activation torch_act has (``ACTIVATIONS``:
-    ReLU, ReLU6, Hardtanh, Threshold, Hardshrink, Softshrink, Hardsigmoid,
-    LeakyReLU, RReLU, PReLU, ELU, SELU, CELU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Mish,
-    Softplus, LogSigmoid, Softsign, Tanhshrink; and GLU) replaced by its
-    torch_act twin, with the same settings and weights
-    (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
+    """Return ``model`` with every torch.nn activation module torch_act has
+    (the ``torch_module`` of each entry of ``torch_act.ACTIVATIONS``, and
+    ``nn.GLU``) replaced by its torch_act twin, with the same settings and
+    weights (PReLU's ``weight`` becomes ``alpha``). Nested modules are converted too.
 
     With ``inplace=False`` (the default) the model is deep-copied first and the
     original is left as it was; with ``inplace=True`` it is changed and returned.

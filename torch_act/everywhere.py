@@ -14,22 +14,19 @@ with the same arguments::
     torch_act.enable()           # the same for the rest of the program
     torch_act.disable()
 
-Reached: ``torch.nn.functional.relu/relu_/relu6/hardtanh/hardtanh_/threshold/
-threshold_/hardshrink/softshrink/hardsigmoid/leaky_relu/leaky_relu_/rrelu/rrelu_/prelu/elu/
-elu_/selu/selu_/celu/celu_/gelu/silu/hardswish/mish/softplus/logsigmoid/softsign/tanhshrink/glu``,
-``torch.relu/relu_/threshold/
-threshold_/hardshrink/rrelu/rrelu_/prelu/selu/selu_/celu/celu_/sigmoid/tanh`` and the Tensor methods ``relu/relu_/hardshrink/prelu/sigmoid/
-tanh``, for every activation in the
-registry. A call torch_act cannot take (a dtype, device or layout it has no
-kernel for, ``out=``, an argument it would refuse) goes to torch unchanged,
-so torch's own result or error comes back. ``sigmoid_``/``tanh_`` stay
+Reached: for every activation in the registry, the function of that name
+in ``torch.nn.functional`` and ``torch`` and the Tensor method (``F.relu``,
+``torch.relu``, ``x.relu()``, ``F.gelu``, ``x.sigmoid()``, ...), their
+in-place forms where torch_act has one (``F.relu_``, ``x.relu_()``,
+``F.elu_``, ...), and ``F.glu``. A call torch_act cannot take (a dtype,
+device or layout it has no kernel for, ``out=``, an argument it would
+refuse) goes to torch unchanged, so torch's own result or error comes back. ``sigmoid_``/``tanh_`` stay
 torch's: torch_act has no in-place form of them (their backward reads the
 output). Why a mode and not a torch.fx rewrite: docs/ARCHITECTURE.md,
 "Functional calls".
 """
 import collections
 import inspect
-import math
 from typing import Callable, Dict, Optional, Tuple
 
 import torch
@@ -42,39 +39,18 @@ _FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
 
 def _torch_callables() -> Dict[Callable, Tuple[str, bool]]:
-    """torch callable -> (torch_act activation name, whether it is an in-place alias)."""
-    F, T = torch.nn.functional, torch.Tensor
-    table = {
-        "relu": ([F.relu, torch.relu, T.relu], [F.relu_, torch.relu_, T.relu_]),
-        "relu6": ([F.relu6], []),
-        "hardtanh": ([F.hardtanh], [F.hardtanh_]),
-        "threshold": ([F.threshold, torch.threshold], [F.threshold_, torch.threshold_]),
-        "hardshrink": ([F.hardshrink, torch.hardshrink, T.hardshrink], []),
-        "softshrink": ([F.softshrink], []),
-        "hardsigmoid": ([F.hardsigmoid], []),
-        "leaky_relu": ([F.leaky_relu], [F.leaky_relu_]),
-        "rrelu": ([F.rrelu, torch.rrelu], [F.rrelu_, torch.rrelu_]),
-        "prelu": ([F.prelu, torch.prelu, T.prelu], []),
-        "elu": ([F.elu], [F.elu_]),
-        "selu": ([F.selu, torch.selu], [F.selu_, torch.selu_]),
-        "celu": ([F.celu, torch.celu], [F.celu_, torch.celu_]),
-        "sigmoid": ([torch.sigmoid, T.sigmoid], []),
-        "tanh": ([torch.tanh, T.tanh], []),
-        "gelu": ([F.gelu], []),
-        "silu": ([F.silu], []),
-        "hardswish": ([F.hardswish], []),
-        "mish": ([F.mish], []),
-        "softplus": ([F.softplus], []),
-        "logsigmoid": ([F.logsigmoid], []),
-        "softsign": ([F.softsign], []),
-        "tanhshrink": ([F.tanhshrink], []),
-    }
-    routes: Dict[Callable, Tuple[str, bool]] = {F.glu: ("glu", False)}  # the gated family's one torch.nn function
-    for name, (plain, inplace) in table.items():
-        if name in ACTIVATIONS:
-            routes.update({fn: (name, False) for fn in plain})
-            if ACTIVATIONS[name].has_inplace:
-                routes.update({fn: (name, True) for fn in inplace})
+    """torch callable -> (torch_act activation name, whether it is an in-place alias).
+
+    Found by name, not listed: for every activation, ``name`` in
+    torch.nn.functional, torch and torch.Tensor, and ``name_`` there where
+    torch_act has an in-place form (sigmoid_ and tanh_ have none)."""
+    routes: Dict[Callable, Tuple[str, bool]] = {torch.nn.functional.glu: ("glu", False)}  # the gated family's one
+    for name, entry in ACTIVATIONS.items():
+        for namespace in (torch.nn.functional, torch, torch.Tensor):
+            if hasattr(namespace, name):
+                routes[getattr(namespace, name)] = (name, False)
+            if entry.has_inplace and hasattr(namespace, name + "_"):
+                routes[getattr(namespace, name + "_")] = (name, True)
     return routes
 
 
@@ -106,27 +82,31 @@ def _bind(name: str, inplace_alias: bool, args, kwargs) -> Optional[inspect.Boun
     return bound
 
 
-def _fits(name: str, bound: inspect.BoundArguments) -> bool:
-    x = bound.arguments["input"]
-    if not _takes(x):
+def _on_meta(value):
+    """A tensor's shape, strides and dtype on the meta device (no data); other values as they are."""
+    if isinstance(value, torch.Tensor):
+        return torch.empty_strided(value.shape, value.stride(), dtype=value.dtype, device="meta")
+    return value
+
+
+def _fits(name: str, in_place: bool, bound: inspect.BoundArguments) -> bool:
+    """Whether torch_act takes the call: it has kernels for its tensors (one
+    device), and its op accepts the arguments, as its Meta kernel says: the
+    same checks as the real kernels' (PReLU's weight, GELU's approximate,
+    RReLU's bounds...), run without data. A call it refuses goes to torch,
+    whose own result or error comes back."""
+    tensors = [v for v in bound.arguments.values() if isinstance(v, torch.Tensor)]
+    if not all(_takes(t) for t in tensors) or len({t.device for t in tensors}) > 1:
         return False
-    if name == "prelu":
-        w = bound.arguments["weight"]
-        channels = x.shape[1] if x.dim() >= 2 else 1
-        return (isinstance(w, torch.Tensor) and _takes(w) and w.dtype == x.dtype and w.device == x.device
-                and w.dim() <= 1 and w.numel() in (1, channels))
-    if name == "gelu":
-        return bound.arguments["approximate"] in ("none", "tanh")
-    if name == "glu":  # torch's own error for a scalar, an odd split or a bad dim
-        dim = bound.arguments["dim"]
-        return x.dim() > 0 and -x.dim() <= dim < x.dim() and x.shape[dim] % 2 == 0
-    if name == "celu" and bound.arguments["alpha"] == 0:  # torch's own error then
+    arguments = {k: _on_meta(v) for k, v in bound.arguments.items()}
+    # The op itself, not the function: a random activation's function would draw a seed.
+    in_place = in_place or bool(arguments.pop("inplace", False))
+    check = gated.glu if name == "glu" else getattr(torch.ops.torch_act, name + ("_" if in_place else ""))
+    first = next(iter(arguments))
+    try:
+        check(arguments.pop(first), **arguments)
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
         return False
-    if name == "rrelu":  # torch's own error for bounds it refuses
-        lower, upper = bound.arguments["lower"], bound.arguments["upper"]
-        return math.isfinite(lower) and math.isfinite(upper) and lower <= upper
-    if name == "hardtanh":  # torch.nn.functional raises its own ValueError then
-        return bound.arguments["min_val"] <= bound.arguments["max_val"]
     return True
 
 
@@ -146,7 +126,7 @@ class Everywhere(TorchFunctionMode):
         if route is not None:
             name, inplace_alias = route
             bound = _bind(name, inplace_alias, args, kwargs)
-            if bound is not None and _fits(name, bound):
+            if bound is not None and _fits(name, inplace_alias, bound):
                 self.counts[name] += 1
                 extra = {"inplace": True} if inplace_alias else {}
                 return _function(name)(*bound.args, **bound.kwargs, **extra)
