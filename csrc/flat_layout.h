@@ -34,7 +34,7 @@ inline at::Tensor in_layout_of(const at::Tensor& t, const at::Tensor& ref) {
 // mask_bit_order(input)). The caller has checked that input does not overlap
 // itself.
 template <typename Fill>
-void in_place(const at::Tensor& input, const Fill& fill) {
+void write_inplace(const at::Tensor& input, const Fill& fill) {
   if (input.is_non_overlapping_and_dense()) {
     fill(input);
   } else {

@@ -1,8 +1,9 @@
 // The kernels of every op on tensors, per family, for any backend: argument
-// checks, layouts and allocation here, then one call into the backend's
-// raw-pointer kernel table (kernel_table.h). Every op checks its arguments
-// before it builds the device guard: a CUDA guard built from a CPU tensor
-// fails first, with a message that names no argument. A backend supplies
+// checks (op_checks.h, shared with Meta), layouts and allocation here, then
+// one call into the backend's raw-pointer kernel table (kernel_table.h).
+// Every op checks its arguments before it builds the device guard: a CUDA
+// guard built from a CPU tensor fails first, with a message that names no
+// argument. A backend supplies
 //   Backend::table()              its KernelTable
 //   Backend::Guard{tensor}        what must hold while its kernels run (CUDA: the tensor's device)
 //   Backend::weight_chunk(c)      elements per partial sum of the weighted backward
@@ -10,11 +11,10 @@
 // and registers ops::ByArgs<TensorKernelsOf<Backend>::type>.
 #pragma once
 
-#include "../checks.h"
 #include "../flat_layout.h"
 #include "../kernel_table.h"
 #include "../layout.h"
-#include "op_set.h"
+#include "op_checks.h"
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/zeros.h>
@@ -29,14 +29,14 @@ struct TensorKernels {
   using Tensor = at::Tensor;
   using TensorPair = std::tuple<Tensor, Tensor>;
   using P = typename Act::params_type;
-  static constexpr std::string_view name = Act::name;
   using Guard = typename Backend::Guard;
+  using Checks = OpChecks<Act, A...>;
   static const auto& table() { return kernels_of<Act>(Backend::table()); }
 
   // --- elementwise families ---
 
   static Tensor forward(const Tensor& input, A... a) {
-    const P p = checked_params<Act>({name}, input, "input", a...);
+    const P p = Checks::forward(input, a...);
     const Guard guard{input};
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
@@ -44,24 +44,16 @@ struct TensorKernels {
     return y;
   }
 
-  // The checks of an in-place op, before any write; its hyper-parameters.
-  static P checked_in_place(const Tensor& input, OpName op, A... a) {
-    const P p = checked_params<Act>(op, input, "input", a...);
-    check_no_self_overlap(input, op);
-    return p;
-  }
-
   static void forward_(const Tensor& input, A... a) {
-    const P p = checked_in_place(input, {name, "_"}, a...);
+    const P p = Checks::forward_(input, a...);
     const Guard guard{input};
-    in_place(input, [&](const Tensor& x) {
+    write_inplace(input, [&](const Tensor& x) {
       table().forward(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), x.numel());
     });
   }
 
   static TensorPair forward_with_mask(const Tensor& input, A... a) {
-    const OpName op{name, "_forward"};
-    const P p = checked_params<Act>(op, input, "input", a...);
+    const P p = Checks::forward_with_mask(input, a...);
     const Guard guard{input};
     Tensor x = dense(input);
     Tensor y = empty_output_like(x);
@@ -72,20 +64,17 @@ struct TensorKernels {
 
   // In place; the bits follow mask_bit_order(input).
   static Tensor forward_with_mask_(const Tensor& input, A... a) {
-    const P p = checked_in_place(input, {name, "_forward_"}, a...);
+    const P p = Checks::forward_with_mask_(input, a...);
     const Guard guard{input};
     Tensor mask = empty_mask_for(input);
-    in_place(input, [&](const Tensor& x) {
+    write_inplace(input, [&](const Tensor& x) {
       table().forward_with_mask(p, x.scalar_type(), x.const_data_ptr(), x.data_ptr(), mask_words(mask), x.numel());
     });
     return mask;
   }
 
   static Tensor mask_backward(const Tensor& grad_output, const Tensor& mask, at::IntArrayRef dim_order, A... a) {
-    const OpName op{name, "_backward"};
-    const P p = checked_params<Act>(op, grad_output, "grad_output", a...);
-    check_mask(mask, grad_output, op);
-    check_dim_order(dim_order, grad_output.dim(), op);
+    const P p = Checks::mask_backward(grad_output, mask, dim_order, a...);
     const Guard guard{grad_output};
     Tensor grad_input = empty_in_dim_order(grad_output, dim_order);
     // Memory of both now runs in the mask's bit order.
@@ -97,9 +86,7 @@ struct TensorKernels {
   }
 
   static Tensor saved_backward(const Tensor& grad_output, const Tensor& saved, A... a) {
-    const OpName op{name, "_backward"};
-    const P p = checked_params<Act>(op, saved, ops::saved_arg<Act>(), a...);
-    check_like(grad_output, saved, op, "grad_output", ops::saved_arg<Act>());
+    const P p = Checks::saved_backward(grad_output, saved, a...);
     const Guard guard{grad_output};
     Tensor s = dense(saved);
     Tensor g = in_layout_of(grad_output, s);
@@ -121,7 +108,7 @@ struct TensorKernels {
   }
 
   static Tensor weighted_forward(const Tensor& input, const Tensor& weight) {
-    check_weighted_args(input, weight, {name});
+    Checks::weighted_forward(input, weight);
     const Guard guard{input};
     Tensor x = dense(input);
     Tensor w = weight.contiguous();
@@ -136,9 +123,7 @@ struct TensorKernels {
   // grad_input and grad_weight in one pass; the kernel leaves per-chunk channel
   // sums, which the backend adds in a fixed order (bitwise the same on every run).
   static TensorPair weighted_backward(const Tensor& grad_output, const Tensor& input, const Tensor& weight) {
-    const OpName op{name, "_backward"};
-    check_weighted_args(input, weight, op);
-    check_like(grad_output, input, op, "grad_output", "input");
+    Checks::weighted_backward(grad_output, input, weight);
     const Guard guard{grad_output};
     Tensor x = dense(input);
     Tensor g = in_layout_of(grad_output, x);
@@ -166,8 +151,7 @@ struct TensorKernels {
   // --- the gated family: act(gate) * up on two tensors of one shape ---
 
   static Tensor gated_forward(const Tensor& gate, const Tensor& up, A... a) {
-    const P p = checked_params<Act>({name}, gate, "gate", a...);
-    check_like(up, gate, {name}, "up", "gate");
+    const P p = Checks::gated_forward(gate, up, a...);
     const Guard guard{gate};
     Tensor g = dense(gate);
     Tensor u = in_layout_of(up, g);
@@ -177,10 +161,7 @@ struct TensorKernels {
   }
 
   static TensorPair gated_backward(const Tensor& grad_output, const Tensor& gate, const Tensor& up, A... a) {
-    const OpName op{name, "_backward"};
-    const P p = checked_params<Act>(op, gate, "gate", a...);
-    check_like(up, gate, op, "up", "gate");
-    check_like(grad_output, gate, op, "grad_output", "gate");
+    const P p = Checks::gated_backward(grad_output, gate, up, a...);
     const Guard guard{gate};
     Tensor g = dense(gate);
     Tensor u = in_layout_of(up, g);
