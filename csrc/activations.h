@@ -70,9 +70,9 @@ using Vec = at::vec::Vectorized<T>;
 // the flat side gives 0, as torch's threshold_backward and hardtanh_backward.
 struct PassesWhereSet {
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad : T(0); }
-  // `set`: the lanes where the bit is set (math::Lanes, or all-ones vector lanes).
-  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
-    return math::keep_where(set, grad);
+  // `set_lanes`: the lanes where the bit is set (math::Lanes, or all-ones vector lanes).
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set_lanes) const {
+    return math::keep_where(set_lanes, grad);
   }
 };
 
@@ -209,8 +209,8 @@ struct Hardsigmoid : params::hardsigmoid {
     return math::lanes_of<math::Interval::strictly_inside>(x, T(-3), T(3));
   }
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const { return bit ? grad * (T(1) / T(6)) : T(0); }
-  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
-    return math::keep_where(set, grad * Vec<T>(T(1) / T(6)));
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set_lanes) const {
+    return math::keep_where(set_lanes, grad * Vec<T>(T(1) / T(6)));
   }
 };
 
@@ -227,8 +227,8 @@ struct LeakyReLU : params::leaky_relu {
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit) const {
     return grad * (bit ? T(1) : T(negative_slope));
   }
-  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set) const {
-    return math::scale_where_not(set, grad, Vec<T>(T(negative_slope)));
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set_lanes) const {
+    return math::scale_where_not(set_lanes, grad, Vec<T>(T(negative_slope)));
   }
 };
 
@@ -300,8 +300,8 @@ struct RReLU : params::rrelu {
   template <typename T> C10_HOST_DEVICE T backward(T grad, bool bit, T slope) const {
     return grad * (bit ? T(1) : slope);
   }
-  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set, Vec<T> slope) const {
-    return math::scale_where_not(set, grad, slope);
+  template <typename T, typename Lanes> C10_ALWAYS_INLINE Vec<T> backward(Vec<T> grad, Lanes set_lanes, Vec<T> slope) const {
+    return math::scale_where_not(set_lanes, grad, slope);
   }
 };
 

@@ -89,7 +89,7 @@ def _on_meta(value):
     return value
 
 
-def _fits(name: str, in_place: bool, bound: inspect.BoundArguments) -> bool:
+def _fits(name: str, inplace: bool, bound: inspect.BoundArguments) -> bool:
     """Whether torch_act takes the call: it has kernels for its tensors (one
     device), and its op accepts the arguments, as its Meta kernel says: the
     same checks as the real kernels' (PReLU's weight, GELU's approximate,
@@ -100,8 +100,8 @@ def _fits(name: str, in_place: bool, bound: inspect.BoundArguments) -> bool:
         return False
     arguments = {k: _on_meta(v) for k, v in bound.arguments.items()}
     # The op itself, not the function: a random activation's function would draw a seed.
-    in_place = in_place or bool(arguments.pop("inplace", False))
-    check = gated.glu if name == "glu" else getattr(torch.ops.torch_act, name + ("_" if in_place else ""))
+    inplace = inplace or bool(arguments.pop("inplace", False))
+    check = gated.glu if name == "glu" else getattr(torch.ops.torch_act, name + ("_" if inplace else ""))
     first = next(iter(arguments))
     try:
         check(arguments.pop(first), **arguments)

@@ -24,7 +24,7 @@
 namespace torch_act::autograd {
 
 template <typename Act, typename... A>
-struct Kernels {
+struct AutogradKernels {
   using TensorPair = std::tuple<Tensor, Tensor>;
   using P = typename Act::params_type;
   using Calls = ops::Calls<Act>;

@@ -70,14 +70,15 @@ std::optional<Capability> parse(const char* value) {
   return std::nullopt;
 }
 
-const char* set(const char* variable) {
+// The variable's value, or null where it is unset or empty.
+const char* environment_value(const char* variable) {
   const char* value = std::getenv(variable);
   return value != nullptr && *value != '\0' ? value : nullptr;
 }
 
 Capability pick() {
   const Capability widest = widest_supported();
-  if (const char* forced = set("TORCH_ACT_CPU_CAPABILITY")) {
+  if (const char* forced = environment_value("TORCH_ACT_CPU_CAPABILITY")) {
     const auto c = parse(forced);
     TORCH_CHECK(c.has_value(), "TORCH_ACT_CPU_CAPABILITY must be default, avx2 or avx512, but is '", forced, "'");
     TORCH_CHECK(*c <= widest, "TORCH_ACT_CPU_CAPABILITY=", forced, ", but this CPU lacks ",
@@ -86,7 +87,7 @@ Capability pick() {
     return *c;
   }
   // PyTorch's own switch; values it knows that are not ours (zvector, sve...) are ignored.
-  if (const char* aten = set("ATEN_CPU_CAPABILITY")) {
+  if (const char* aten = environment_value("ATEN_CPU_CAPABILITY")) {
     if (const auto c = parse(aten)) return std::min(*c, widest);
   }
   return widest;
@@ -101,7 +102,7 @@ Capability capability() {
 
 int64_t streaming_threshold_bytes() {
   static const int64_t bytes = [] {
-    const char* value = set("TORCH_ACT_STREAMING_BYTES");
+    const char* value = environment_value("TORCH_ACT_STREAMING_BYTES");
     if (value == nullptr) return int64_t{32} << 20;
     char* end = nullptr;
     const long long v = std::strtoll(value, &end, 10);
