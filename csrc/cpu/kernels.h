@@ -111,10 +111,10 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
                     void* grad_input, int64_t n) {
   const Act act{p};
   with_saved(act, [&](auto from_output) {
-    constexpr bool kFromOutput = decltype(from_output)::value;
     with_form(act, [&](const auto& form) {
-      binary(dtype, grad, saved, grad_input, n,
-             [form](auto g, auto s) TORCH_ACT_INLINE { return backward_from_saved<kFromOutput>(form, g, s); });
+      binary(dtype, grad, saved, grad_input, n, [form](auto g, auto s) TORCH_ACT_INLINE {
+        return backward_from_saved<decltype(from_output)::value>(form, g, s);
+      });
     });
   });
 }
