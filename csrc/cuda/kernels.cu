@@ -5,7 +5,12 @@
 // activation; the table lists them all from activation_list.h. Kernels run on
 // the current stream and allocate nothing, so they can be captured in CUDA
 // graphs.
-#define CPU_CAPABILITY CUDA  // the math structs' namespace for this build: act::CUDA
+// This file is one more build of the math structs, beside the CPU builds.
+// ATen's macro CPU_CAPABILITY names a build's namespace (ATen's Vectorized
+// code and activations.h both live in `inline namespace CPU_CAPABILITY`), so
+// the name is ATen's, not ours: set to CUDA, this build's inline code is
+// act::CUDA and at::vec::CUDA, never merged by the linker with a CPU build's.
+#define CPU_CAPABILITY CUDA
 #include "../activations.h"
 #include "../kernel_table.h"
 #include "kernel_table.h"
@@ -173,25 +178,34 @@ __global__ void saved_backward_kernel(Form form, const T* grad, const T* saved, 
   }
 }
 
-// Launches kernel<V> over `work_items` elements in packs of V.
-template <typename Kernel>
-void launch_packed(int64_t work_items, int V, const Kernel& kernel) {
-  launch((work_items + V - 1) / V, kernel);
+// Every elementwise launch's nest, written once: dispatch on dtype, the
+// pointers typed as scalar_t (const kept), the widest pack they all allow,
+// and a grid over `work_items` elements in packs of V. run(width, grid,
+// typed pointers...) launches kernel<decltype(width)::value> on the grid.
+struct Grid {
+  int blocks, threads;
+  cudaStream_t stream;
+};
+template <typename T> const T* typed(const void* p) { return static_cast<const T*>(p); }
+template <typename T> T* typed(void* p) { return static_cast<T*>(p); }
+
+template <typename Run, typename... Ptrs>
+void launch_packs(c10::ScalarType dtype, int64_t work_items, const Run& run, Ptrs... ptrs) {
+  TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
+    with_pack_width<scalar_t>([&](auto width) {
+      launch((work_items + width - 1) / width, [&](int blocks, int threads, cudaStream_t stream) {
+        run(width, Grid{blocks, threads, stream}, typed<scalar_t>(ptrs)...);
+      });
+    }, typed<scalar_t>(ptrs)...);
+  });
 }
 
 template <typename Act>
 void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int64_t n) {
   with_form(Act{p}, [&](const auto& form) {
-    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-      const auto* in = static_cast<const scalar_t*>(x);
-      auto* out = static_cast<scalar_t*>(y);
-      with_pack_width<scalar_t>([&](auto width) {
-      constexpr int V = decltype(width)::value;
-        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-          forward_kernel<V><<<blocks, threads, 0, stream>>>(form, in, out, n);
-        });
-      }, in, out);
-    });
+    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* in, auto* out) {
+      forward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(form, in, out, n);
+    }, x, y);
   });
 }
 
@@ -199,50 +213,20 @@ template <typename Act>
 void forward_with_mask(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, uint64_t* mask, int64_t n) {
   const Act act{p};
   const int64_t bits_end = (n + 63) / 64 * 64;
-  TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    const auto* in = static_cast<const scalar_t*>(x);
-    auto* out = static_cast<scalar_t*>(y);
-    with_pack_width<scalar_t>([&](auto width) {
-      constexpr int V = decltype(width)::value;
-      launch_packed(bits_end, V, [&](int blocks, int threads, cudaStream_t stream) {
-        forward_with_mask_kernel<V><<<blocks, threads, 0, stream>>>(act, in, out, reinterpret_cast<uint32_t*>(mask),
-                                                                    n, bits_end);
-      });
-    }, in, out);
-  });
+  launch_packs(dtype, bits_end, [&](auto width, Grid grid, const auto* in, auto* out) {
+    forward_with_mask_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
+        act, in, out, reinterpret_cast<uint32_t*>(mask), n, bits_end);
+  }, x, y);
 }
 
 template <typename Act>
 void mask_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const uint64_t* mask,
                    void* grad_input, int64_t n) {
   const Act act{p};
-  TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    const auto* g = static_cast<const scalar_t*>(grad);
-    auto* out = static_cast<scalar_t*>(grad_input);
-    with_pack_width<scalar_t>([&](auto width) {
-      constexpr int V = decltype(width)::value;
-      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-        mask_backward_kernel<V><<<blocks, threads, 0, stream>>>(act, g, reinterpret_cast<const uint32_t*>(mask),
-                                                                out, n);
-      });
-    }, g, out);
-  });
-}
-
-template <bool FromOutput, typename Form>
-void launch_saved_backward(const Form& form, c10::ScalarType dtype, const void* grad, const void* saved,
-                           void* grad_input, int64_t n) {
-  TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    const auto* g = static_cast<const scalar_t*>(grad);
-    const auto* s = static_cast<const scalar_t*>(saved);
-    auto* out = static_cast<scalar_t*>(grad_input);
-    with_pack_width<scalar_t>([&](auto width) {
-      constexpr int V = decltype(width)::value;
-      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-        saved_backward_kernel<FromOutput, V><<<blocks, threads, 0, stream>>>(form, g, s, out, n);
-      });
-    }, g, s, out);
-  });
+  launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, auto* out) {
+    mask_backward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
+        act, g, reinterpret_cast<const uint32_t*>(mask), out, n);
+  }, grad, grad_input);
 }
 
 template <typename Act>
@@ -251,7 +235,10 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
   const Act act{p};
   with_saved(act, [&](auto from_output) {
     with_form(act, [&](const auto& form) {
-      launch_saved_backward<decltype(from_output)::value>(form, dtype, grad, saved, grad_input, n);
+      launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, const auto* s, auto* out) {
+        saved_backward_kernel<decltype(from_output)::value, decltype(width)::value>
+            <<<grid.blocks, grid.threads, 0, grid.stream>>>(form, g, s, out, n);
+      }, grad, saved, grad_input);
     });
   });
 }
@@ -327,17 +314,12 @@ template <typename Act>
 void weighted_forward(const P<Act>&, c10::ScalarType dtype, ChannelView view, const void* x, const void* weight,
                       void* y) {
   const int64_t n = view.outer * view.channels * view.inner;
-  TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    const auto* in = static_cast<const scalar_t*>(x);
-    const auto* w = static_cast<const scalar_t*>(weight);
-    auto* out = static_cast<scalar_t*>(y);
-    with_pack_width<scalar_t>([&](auto width) {
-      constexpr int V = decltype(width)::value;
-      launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-        weighted_forward_kernel<V, Act><<<blocks, threads, 0, stream>>>(view, in, w, out, n);
-      });
-    }, in, out);
-  });
+  // The weight is read per channel, not in packs: its alignment does not matter.
+  launch_packs(dtype, n, [&](auto width, Grid grid, const auto* in, auto* out) {
+    const auto* w = static_cast<decltype(in)>(weight);
+    weighted_forward_kernel<decltype(width)::value, Act><<<grid.blocks, grid.threads, 0, grid.stream>>>(
+        view, in, w, out, n);
+  }, x, y);
 }
 
 // partial has ceil(n / chunk) rows (at least one), as the caller allocated:
@@ -397,17 +379,9 @@ __global__ void gated_backward_kernel(Form form, const T* grad, const T* gate, c
 template <typename Act>
 void gated_forward(const P<Act>& p, c10::ScalarType dtype, const void* gate, const void* up, void* y, int64_t n) {
   with_form(Act{p}.inner(), [&](const auto& form) {
-    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-      const auto* g = static_cast<const scalar_t*>(gate);
-      const auto* u = static_cast<const scalar_t*>(up);
-      auto* out = static_cast<scalar_t*>(y);
-      with_pack_width<scalar_t>([&](auto width) {
-        constexpr int V = decltype(width)::value;
-        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-          gated_forward_kernel<V><<<blocks, threads, 0, stream>>>(form, g, u, out, n);
-        });
-      }, g, u, out);
-    });
+    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, const auto* u, auto* out) {
+      gated_forward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(form, g, u, out, n);
+    }, gate, up, y);
   });
 }
 
@@ -415,19 +389,11 @@ template <typename Act>
 void gated_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* gate, const void* up,
                     void* grad_gate, void* grad_up, int64_t n) {
   with_form(Act{p}.inner(), [&](const auto& form) {
-    TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-      const auto* dy = static_cast<const scalar_t*>(grad);
-      const auto* g = static_cast<const scalar_t*>(gate);
-      const auto* u = static_cast<const scalar_t*>(up);
-      auto* out_gate = static_cast<scalar_t*>(grad_gate);
-      auto* out_up = static_cast<scalar_t*>(grad_up);
-      with_pack_width<scalar_t>([&](auto width) {
-        constexpr int V = decltype(width)::value;
-        launch_packed(n, V, [&](int blocks, int threads, cudaStream_t stream) {
-          gated_backward_kernel<V><<<blocks, threads, 0, stream>>>(form, dy, g, u, out_gate, out_up, n);
-        });
-      }, dy, g, u, out_gate, out_up);
-    });
+    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* dy, const auto* g, const auto* u, auto* out_gate,
+                               auto* out_up) {
+      gated_backward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
+          form, dy, g, u, out_gate, out_up, n);
+    }, grad, gate, up, grad_gate, grad_up);
   });
 }
 
