@@ -1,11 +1,11 @@
 """Writes each activation's Python function and nn.Module from its
-declaration (declarations.py) and its op schema (the C++ declaration), as
-source text that tools/generate_api.py puts into functional.py and
+declarations: Python's (declarations.py) and the C++ one, as the library
+reports it (its family, in-place form and module name: _library.declared();
+its hyper-parameters and defaults: its op schema), as source text that tools/generate_api.py puts into functional.py and
 modules.py; and the helpers that code calls (the seed of a random
 activation, torch.nn's repr).
 """
-import functools
-from typing import FrozenSet, List, Tuple
+from typing import List, Tuple
 
 import torch
 
@@ -13,16 +13,6 @@ from ._library import declared
 
 # Schema type -> Python annotation.
 _PY_TYPES = {"float": "float", "str": "str", "bool": "bool", "int": "int"}
-
-
-def op_exists(name: str) -> bool:
-    return f"torch_act::{name}" in _op_names()
-
-
-@functools.cache
-def _op_names() -> FrozenSet[str]:
-    # The op library registers everything once, at import: read it once too.
-    return frozenset(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("torch_act::"))
 
 
 # The default of an argument that has none (Threshold's threshold and value).

@@ -82,18 +82,19 @@ def _prelu_strategies(x, weight, backward: bool):
     return out
 
 
+def _on_meta(t):
+    """t's sizes and strides without data (a DTensor's global ones), for the layout queries."""
+    return torch.empty_strided(t.shape, t.stride(), dtype=t.dtype, device="meta")
+
+
 def _dim_order(t) -> List[int]:
-    """csrc/layout.h's dim_order_of: size-1 dims first, then by decreasing stride."""
-    ones = [d for d in range(t.dim()) if t.shape[d] == 1]
-    moving = sorted((d for d in range(t.dim()) if t.shape[d] != 1), key=lambda d: -t.stride(d))
-    return ones + moving
+    """csrc/layout.h's dim_order_of, asked of the library."""
+    return torch.ops.torch_act.dim_order(_on_meta(t))
 
 
 def _mask_bit_order(t) -> List[int]:
-    """csrc/layout.h's mask_bit_order: the order of the bits a mask op writes."""
-    from torch._prims_common import is_non_overlapping_and_dense_or_false as is_non_overlapping_and_dense
-
-    return _dim_order(t) if is_non_overlapping_and_dense(t) else list(range(t.dim()))
+    """csrc/layout.h's mask_bit_order: the order of the bits a mask op writes, asked of the library."""
+    return torch.ops.torch_act.mask_bit_order(_on_meta(t))
 
 
 def _shard_seed(like, seed: int) -> int:

@@ -1,7 +1,9 @@
 // The torch_act operator library: the schema of every op (op_set.h, from
-// activation_list.h), of cpu_capability() and of declarations(). Kernels are registered by each
+// activation_list.h), and of the library's queries: cpu_capability(),
+// declarations(), dim_order() and mask_bit_order(). Kernels are registered by each
 // backend: cpu/register.cpp, ops/meta.cpp, autograd/register.cpp,
 // ops/autocast.cpp.
+#include "../layout.h"
 #include "op_set.h"
 
 #include <torch_act/ops.h>
@@ -37,6 +39,12 @@ TORCH_LIBRARY(torch_act, m) {
   m.def("cpu_capability() -> str");
   // What activation_list.h declares, as data (see declarations_json).
   m.def("declarations() -> str", [] { return declarations_json(); });
+  // layout.h's orders, for Python code that must agree with them (DTensor's
+  // mask handlers, distributed.py): the dims of `input` from outermost to
+  // innermost in memory, and the order of the bits a mask op writes for it.
+  // They read sizes and strides only, so a meta tensor will do.
+  m.def("dim_order(Tensor input) -> int[]", [](const at::Tensor& t) { return torch_act::dim_order_of(t); });
+  m.def("mask_bit_order(Tensor input) -> int[]", [](const at::Tensor& t) { return torch_act::mask_bit_order(t); });
 }
 
 // Referenced by every program including <torch_act/ops.h>: keeps this
