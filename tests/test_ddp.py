@@ -1,5 +1,6 @@
 """DistributedDataParallel over 2 processes (gloo, localhost) trains a model
 holding PReLU exactly like one process on the whole batch."""
+import gc
 import os
 import socket
 
@@ -42,6 +43,16 @@ def worker(rank, world_size, port, out_dir):
         shard = slice(rank * len(x) // world_size, (rank + 1) * len(x) // world_size)
         train(model, x[shard], y[shard])  # DDP averages gradients: the full batch's mean loss
         torch.save(model.module[1].alpha.detach(), os.path.join(out_dir, f"alpha{rank}.pt"))
+        # DDP's reducer goes first, while the process group still has its
+        # Python owner. Freed last, the reducer destroys the group itself,
+        # holding the GIL, and joins gloo's run loop thread, which may still be
+        # freeing its last work and wait for the GIL: a deadlock in torch's
+        # teardown (a blocking destructor bound without releasing the GIL,
+        # pytorch/pytorch#56297), seen twice on this 2-core VM (gdb:
+        # ~Reducer -> ~ProcessGroupGloo -> thread::join; the run loop in
+        # ~AsyncAllreduceWork -> gil_scoped_acquire).
+        del model
+        gc.collect()
     finally:
         dist.destroy_process_group()
 
