@@ -48,6 +48,8 @@ status=0
 "$PY" -m pytest -q -ra -p no:cacheprovider $workers tests/test_cuda.py tests/test_cuda_paths.py tests/test_linking.py \
   tests/test_errors.py "tests/test_parity.py::test_sign_of_zero_matches_torch" -k "not test_sign_of_zero or cuda" ||
   status=$?  # the benchmark and the C++ example run all the same
+step "tensors past 2^31 elements on the GPU (tests/test_large.py, 4.3 GB each)"
+TORCH_ACT_LARGE=1 "$PY" -m pytest -q -s -ra -p no:cacheprovider tests/test_large.py -k cuda || status=$?
 
 step "benchmark"
 "$PY" benchmarks/bench.py --device cuda --rounds 3 --min-run-time 0.05 --out "$OUT_DIR/RESULTS_CUDA.md"
