@@ -26,6 +26,7 @@ output). Why a mode and not a torch.fx rewrite: docs/ARCHITECTURE.md,
 "Functional calls".
 """
 import collections
+import functools
 import inspect
 from typing import Callable, Dict, Optional, Tuple
 
@@ -82,11 +83,29 @@ def _bind(name: str, inplace_alias: bool, args, kwargs) -> Optional[inspect.Boun
     return bound
 
 
-def _on_meta(value):
-    """A tensor's shape, strides and dtype on the meta device (no data); other values as they are."""
+def _metadata(value):
+    """What the op's checks can see of an argument: a tensor's shape, strides
+    and dtype (not its data); any other value as it is."""
     if isinstance(value, torch.Tensor):
-        return torch.empty_strided(value.shape, value.stride(), dtype=value.dtype, device="meta")
+        return ("tensor", tuple(value.shape), value.stride(), value.dtype)
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _op_accepts(op_name: str, arguments: Tuple[Tuple[str, object], ...]) -> bool:
+    """Whether op `op_name` accepts these arguments (_metadata's forms), as its
+    Meta kernel says. Cached: a model calls the same shapes again and again,
+    and one Meta call costs ~30 us, more than the routed call itself."""
+    values = {k: torch.empty_strided(v[1], v[2], dtype=v[3], device="meta")
+              if isinstance(v, tuple) and v[:1] == ("tensor",) else v for k, v in arguments}
+    # The op itself, not the function: a random activation's function would draw a seed.
+    check = gated.glu if op_name == "glu" else getattr(torch.ops.torch_act, op_name)
+    first = next(iter(values))
+    try:
+        check(values.pop(first), **values)
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
+        return False
+    return True
 
 
 def _fits(name: str, inplace: bool, bound: inspect.BoundArguments) -> bool:
@@ -98,16 +117,13 @@ def _fits(name: str, inplace: bool, bound: inspect.BoundArguments) -> bool:
     tensors = [v for v in bound.arguments.values() if isinstance(v, torch.Tensor)]
     if not all(_takes(t) for t in tensors) or len({t.device for t in tensors}) > 1:
         return False
-    arguments = {k: _on_meta(v) for k, v in bound.arguments.items()}
-    # The op itself, not the function: a random activation's function would draw a seed.
+    arguments = {k: _metadata(v) for k, v in bound.arguments.items()}
     inplace = inplace or bool(arguments.pop("inplace", False))
-    check = gated.glu if name == "glu" else getattr(torch.ops.torch_act, name + ("_" if inplace else ""))
-    first = next(iter(arguments))
+    op_name = name if name == "glu" else name + ("_" if inplace else "")
     try:
-        check(arguments.pop(first), **arguments)
-    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
-        return False
-    return True
+        return _op_accepts(op_name, tuple(arguments.items()))
+    except TypeError:  # an unhashable argument (a list where torch takes one): ask without the cache
+        return _op_accepts.__wrapped__(op_name, tuple(arguments.items()))
 
 
 class Everywhere(TorchFunctionMode):
