@@ -35,13 +35,30 @@ os.makedirs(os.path.join(HERE, "torch_act", "lib"), exist_ok=True)
 
 
 
+def cuda_toolkit_problem():
+    """Why the CUDA kernels cannot be built here, or None."""
+    if torch.version.cuda is None:
+        return f"torch {torch.__version__} has no CUDA"
+    if CUDA_HOME is None:
+        return "nvcc was not found (set CUDA_HOME to the CUDA toolkit)"
+    # torch takes CUDA_HOME from nvcc's path when it is not set; an nvcc that
+    # is a wrapper script (/usr/local/bin/nvcc here) gives /usr/local, whose
+    # include/ lacks the toolkit's headers: the build would then fail deep in
+    # a C++ file with "crt/host_config.h: No such file or directory".
+    if not os.path.exists(os.path.join(CUDA_HOME, "include", "cuda_runtime.h")):
+        return (f"CUDA_HOME={CUDA_HOME} has no include/cuda_runtime.h: set CUDA_HOME to the toolkit "
+                "(the folder holding bin/nvcc and include/, e.g. /usr/local/cuda)")
+    return None
+
+
 def build_cuda():
     wanted = os.environ.get("TORCH_ACT_CUDA", "")
-    available = torch.version.cuda is not None and CUDA_HOME is not None
-    if wanted == "1" and not available:
-        raise SystemExit(f"TORCH_ACT_CUDA=1, but torch {torch.__version__} has no CUDA or nvcc was not found "
-                         f"(CUDA_HOME={CUDA_HOME})")
-    return available if wanted == "" else wanted == "1"
+    problem = cuda_toolkit_problem()
+    if wanted == "1" and problem:
+        raise SystemExit(f"TORCH_ACT_CUDA=1, but {problem}")
+    if wanted == "" and problem and torch.version.cuda is not None:
+        print(f"torch_act: building without CUDA kernels: {problem}")
+    return problem is None if wanted == "" else wanted == "1"
 
 
 def nvidia_wheel_dirs(sub):
