@@ -9,6 +9,7 @@
 #            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
+# make gpu-rehearsal - gpu-test without a GPU against the GPU machine's torch 2.11 (in CI), then the suite
 # make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
 # make sanitize - the whole suite and the C++ tests on an AddressSanitizer + UBSan build (in CI)
 # make fuzz - the property tests, 10,000 examples per activation, on the sanitizer build
@@ -24,7 +25,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: api test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test real-models demo bench bench-full bench-gated mca accuracy build clean
+.PHONY: api test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test gpu-rehearsal real-models demo bench bench-full bench-gated mca accuracy build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -186,9 +187,13 @@ test-large: build
 # The CUDA build checked on a machine without a GPU: a second virtualenv with
 # torch $(CUDA_TORCH_VERSION) (a CUDA 13 build), torch_act built with its CUDA kernels
 # by the machine's nvcc in a copy of the tracked sources (the in-place CPU
-# build stays as it is), the device code it holds listed, and the whole test
-# suite run there (GPU tests skip: no CUDA device).
+# build stays as it is), the device code it holds listed, and the test files
+# of make gpu-test run there (GPU tests skip: no CUDA device). The whole
+# suite runs against a CUDA torch in make gpu-rehearsal (the oldest torch,
+# the GPU machine's) and against this torch's CPU twin in make test.
 CUDA_VENV ?= .venv-cuda
+# tools/gpu_test.sh's test files (less the sign-of-zero cases it picks from test_parity).
+GPU_TEST_FILES := tests/test_cuda.py tests/test_cuda_paths.py tests/test_linking.py tests/test_errors.py
 CUDA_TORCH_VERSION := 2.14.1
 CUDA_SRC := build/cuda-check/src
 CUOBJDUMP = $(firstword $(wildcard $(CUDA_VENV)/lib/python3*/site-packages/triton/backends/nvidia/bin/cuobjdump))
@@ -210,7 +215,7 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	readelf -S --wide $(CUDA_SRC)/torch_act/lib/libtorch_act.so | grep -E 'nv_fatbin|Name'
 	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
-	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider $(XDIST) $(NOT_ACCURACY)
+	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest $(GPU_TEST_FILES) -q -ra -p no:cacheprovider $(XDIST)
 
 # Real torchvision models, torch.nn vs torch_act (benchmarks/real_models.py):
 # torchvision $(TORCHVISION_VERSION) in the torch $(CUDA_TORCH_VERSION) virtualenv of
@@ -232,6 +237,33 @@ real-models: $(CUDA_VENV)/.torchvision-installed
 # its own torch, the GPU tests, the GPU benchmark (tools/gpu_test.sh).
 gpu-test:
 	tools/gpu_test.sh
+
+# make gpu-test rehearsed here, without a GPU, against the GPU machine's own
+# set-up (DESIGN.md 11: torch $(GPU_MACHINE_TORCH)+cu130 on Python 3.12, the
+# oldest torch the code must build against): tools/gpu_test.sh with
+# GPU_TEST_REHEARSAL=1 in a copy of the tracked sources (the build for sm_90,
+# the link probe, the C++ example, its test files with their GPU cases
+# skipped), then the whole suite against that torch. A script or build
+# failure found here would otherwise cost the GPU's few minutes.
+GPU_MACHINE_TORCH := 2.11.0
+# Python 3.12 where one runs (pyenv's shim may name one that does not), else $(PYTHON).
+GPU_MACHINE_PYTHON ?= $(firstword $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null) \
+  $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(PYTHON))
+REHEARSAL_VENV ?= .venv-gpu-rehearsal
+REHEARSAL_SRC := build/gpu-rehearsal/src
+# One pip call, so that the resolver keeps the setuptools that torch $(GPU_MACHINE_TORCH) accepts.
+$(REHEARSAL_VENV)/.deps-installed: requirements-dev.txt
+	$(GPU_MACHINE_PYTHON) -m venv $(REHEARSAL_VENV)
+	$(REHEARSAL_VENV)/bin/python -m pip install -q torch==$(GPU_MACHINE_TORCH) -r requirements-dev.txt
+	touch $@
+
+gpu-rehearsal: export CUDA_HOME := $(CUDA_HOME)
+gpu-rehearsal: $(REHEARSAL_VENV)/.deps-installed
+	@command -v nvcc >/dev/null || { echo "gpu-rehearsal needs nvcc (CUDA 13) on the PATH"; exit 1; }
+	rm -rf $(REHEARSAL_SRC) && mkdir -p $(REHEARSAL_SRC)
+	git ls-files -z | xargs -0 cp --parents -t $(REHEARSAL_SRC)
+	cd $(REHEARSAL_SRC) && GPU_TEST_REHEARSAL=1 GPU_PYTHON=$(CURDIR)/$(REHEARSAL_VENV)/bin/python tools/gpu_test.sh
+	cd $(REHEARSAL_SRC) && PYTHONPATH=. $(CURDIR)/$(REHEARSAL_VENV)/bin/python -m pytest tests -q -ra -p no:cacheprovider $(XDIST) $(NOT_ACCURACY)
 
 # The C++ API tests and the example program, built against the package
 # exactly as an outside CMake project would (find_package(Torch), find_package(TorchAct)).

@@ -6,6 +6,11 @@
 # libstdc++, run the GPU tests with the linking and error tests, and the GPU
 # benchmark. GPU_PYTHON picks the interpreter (python3); GPU_OUT receives
 # RESULTS_CUDA.md and its chart (build/gpu-test).
+# GPU_TEST_REHEARSAL=1 (make gpu-rehearsal) runs it where there is no GPU, so
+# that a mistake in it or a build failure against the GPU machine's torch is
+# found before the GPU's minutes are spent: the same build for sm_90, the link
+# probe, the C++ example and the test files (their GPU cases skip); the
+# steps that need a device say that they were left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${GPU_PYTHON:-python3}
@@ -17,13 +22,21 @@ if [ -z "${CUDA_HOME:-}" ] && [ -d /usr/local/cuda ]; then export CUDA_HOME=/usr
 
 step() { echo; echo "== $* ($(date +%T))"; }
 
+REHEARSAL=${GPU_TEST_REHEARSAL:-0}
+needs_gpu() { echo "rehearsal: left out, it needs a GPU ($*)"; }
+
 step "device"
-"$PY" -c "import torch; assert torch.cuda.is_available(), 'gpu-test needs a CUDA device'; print('torch', torch.__version__, '|', torch.cuda.get_device_name(), '| sm_%d%d' % torch.cuda.get_device_capability())"
+if [ "$REHEARSAL" = 1 ]; then
+  "$PY" -c "import sys, torch; print('rehearsal without a GPU: torch', torch.__version__, '| CUDA', torch.version.cuda, '| Python', sys.version.split()[0])"
+  arch=${TORCH_CUDA_ARCH_LIST:-9.0}  # the lent H100 / H200
+else
+  "$PY" -c "import torch; assert torch.cuda.is_available(), 'gpu-test needs a CUDA device'; print('torch', torch.__version__, '|', torch.cuda.get_device_name(), '| sm_%d%d' % torch.cuda.get_device_capability())"
+  arch=${TORCH_CUDA_ARCH_LIST:-$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
+fi
 nvcc --version | tail -n 2
 g++ --version | head -n 1
 
 step "build"
-arch=${TORCH_CUDA_ARCH_LIST:-$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
 SECONDS=0
 if ! TORCH_ACT_CUDA=1 TORCH_CUDA_ARCH_LIST=$arch "$PY" setup.py build_ext --inplace >"$OUT_DIR/build.log" 2>&1; then
   grep -E -B2 -A6 "error" "$OUT_DIR/build.log" | head -n 80
@@ -37,8 +50,16 @@ step "TORCH_CHECK with numbers by link and load order (tools/link_order_probe.py
 
 # The C++ example (LibTorch, no Python) builds on the side while the tests run.
 prefixes="$("$PY" -c "import torch, torch_act; print(torch.utils.cmake_prefix_path + ';' + torch_act.cmake_prefix_path)")"
+# torch's CMake config links NVRTC, which a toolkit of nvcc alone lacks (the
+# build machines here: "cannot find -lCUDA_nvrtc_LIBRARY-NOTFOUND"); torch's
+# own CUDA wheels hold one.
+nvrtc=()
+if [ -n "${CUDA_HOME:-}" ] && ! compgen -G "$CUDA_HOME/lib64/libnvrtc.so*" >/dev/null; then
+  wheel_nvrtc=$("$PY" -c "import glob, os, nvidia; print(min(glob.glob(os.path.join(nvidia.__path__[0], '*', 'lib', 'libnvrtc.so*')), default=''))" 2>/dev/null || true)
+  if [ -n "$wheel_nvrtc" ]; then nvrtc=(-DCUDA_nvrtc_LIBRARY="$wheel_nvrtc"); fi
+fi
 (cmake -S examples/cpp -B build/gpu-example -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefixes" \
-     ${CUDA_HOME:+-DCUDA_TOOLKIT_ROOT_DIR=$CUDA_HOME} &&
+     ${CUDA_HOME:+-DCUDA_TOOLKIT_ROOT_DIR=$CUDA_HOME} "${nvrtc[@]}" &&
    cmake --build build/gpu-example -j) >"$OUT_DIR/example-build.log" 2>&1 &
 example_build=$!
 
@@ -49,10 +70,20 @@ status=0
   tests/test_errors.py "tests/test_parity.py::test_sign_of_zero_matches_torch" -k "not test_sign_of_zero or cuda" ||
   status=$?  # the benchmark and the C++ example run all the same
 step "tensors past 2^31 elements on the GPU (tests/test_large.py, 4.3 GB each)"
-TORCH_ACT_LARGE=1 "$PY" -m pytest -q -s -ra -p no:cacheprovider tests/test_large.py -k cuda || status=$?
+if [ "$REHEARSAL" = 1 ]; then
+  needs_gpu "tests/test_large.py collects its CUDA cases only where a device is present"
+else
+  TORCH_ACT_LARGE=1 "$PY" -m pytest -q -s -ra -p no:cacheprovider tests/test_large.py -k cuda || status=$?
+fi
 
 step "benchmark"
-"$PY" benchmarks/bench.py --device cuda --rounds 3 --min-run-time 0.05 --out "$OUT_DIR/RESULTS_CUDA.md"
+if [ "$REHEARSAL" = 1 ]; then
+  needs_gpu "bench.py --device cuda; its CPU path once, small, instead"
+  "$PY" benchmarks/bench.py --activations relu,prelu,gelu --sizes 4K --rounds 1 --min-run-time 0.01 \
+    --out "$OUT_DIR/RESULTS_REHEARSAL.md" || status=$?
+else
+  "$PY" benchmarks/bench.py --device cuda --rounds 3 --min-run-time 0.05 --out "$OUT_DIR/RESULTS_CUDA.md"
+fi
 step "C++ example on the GPU (examples/cpp/train.cpp)"
 if wait $example_build; then
   build/gpu-example/train
