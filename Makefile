@@ -195,6 +195,13 @@ CUDA_VENV ?= .venv-cuda
 # tools/gpu_test.sh's test files (less the sign-of-zero cases it picks from test_parity).
 GPU_TEST_FILES := tests/test_cuda.py tests/test_cuda_paths.py tests/test_linking.py tests/test_errors.py
 CUDA_TORCH_VERSION := 2.14.1
+# No kernel may keep values in local memory (register spills, arrays indexed
+# at run time): local memory lives in device memory, behind the caches, and
+# its traffic competes with the tensors' for the bandwidth the kernels are
+# meant to saturate. ptxas stops the build naming the kernel. (At
+# 84d00cc, kernels.cu's last change, none did: 540 sm_90 kernels, 0 bytes of
+# stack, 13 to 62 registers.)
+NO_SPILLS := -Xptxas -warn-spills,-warn-lmem-usage,-Werror
 CUDA_SRC := build/cuda-check/src
 CUOBJDUMP = $(firstword $(wildcard $(CUDA_VENV)/lib/python3*/site-packages/triton/backends/nvidia/bin/cuobjdump))
 $(CUDA_VENV)/.deps-installed: requirements-dev.txt
@@ -210,7 +217,7 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	@command -v nvcc >/dev/null || { echo "cuda-check needs nvcc (CUDA 13) on the PATH"; exit 1; }
 	rm -rf $(CUDA_SRC) && mkdir -p $(CUDA_SRC)
 	git ls-files -z | xargs -0 cp --parents -t $(CUDA_SRC)
-	cd $(CUDA_SRC) && TORCH_ACT_CUDA=1 $(CURDIR)/$(CUDA_VENV)/bin/python -m pip install -q --no-build-isolation -e .
+	cd $(CUDA_SRC) && TORCH_ACT_CUDA=1 NVCC_APPEND_FLAGS="$(NO_SPILLS)" $(CURDIR)/$(CUDA_VENV)/bin/python -m pip install -q --no-build-isolation -e .
 	@echo "== device code in $(CUDA_SRC)/torch_act/lib/libtorch_act.so"
 	readelf -S --wide $(CUDA_SRC)/torch_act/lib/libtorch_act.so | grep -E 'nv_fatbin|Name'
 	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
