@@ -192,8 +192,7 @@ test-large: build
 # suite runs against a CUDA torch in make gpu-rehearsal (the oldest torch,
 # the GPU machine's) and against this torch's CPU twin in make test.
 CUDA_VENV ?= .venv-cuda
-# tools/gpu_test.sh's test files (less the sign-of-zero cases it picks from test_parity).
-GPU_TEST_FILES := tests/test_cuda.py tests/test_cuda_paths.py tests/test_linking.py tests/test_errors.py
+GPU_TEST_FILES := $(shell grep -v '^\#' tools/gpu_test_files.txt)
 CUDA_TORCH_VERSION := 2.14.1
 # No kernel may keep values in local memory (register spills, arrays indexed
 # at run time): local memory lives in device memory, behind the caches, and

@@ -66,8 +66,8 @@ example_build=$!
 step "tests"
 workers=$("$PY" -c "import xdist; print('-n 4')" 2>/dev/null || true)
 status=0
-"$PY" -m pytest -q -ra -p no:cacheprovider $workers tests/test_cuda.py tests/test_cuda_paths.py tests/test_linking.py \
-  tests/test_errors.py "tests/test_parity.py::test_sign_of_zero_matches_torch" -k "not test_sign_of_zero or cuda" ||
+mapfile -t test_files < <(grep -v '^#' tools/gpu_test_files.txt)
+"$PY" -m pytest -q -ra -p no:cacheprovider $workers "${test_files[@]}" -k "not test_sign_of_zero or cuda" ||
   status=$?  # the benchmark and the C++ example run all the same
 step "tensors past 2^31 elements on the GPU (tests/test_large.py, 4.3 GB each)"
 if [ "$REHEARSAL" = 1 ]; then
