@@ -7,7 +7,7 @@
 # make accuracy - worst ulp error of every smooth activation against mpmath, into README.md
 # make mca - predicted cycles per element of every op's loops, torch_act's and ATen's, on
 #            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
-# make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, CPU suite run
+# make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, GPU test files run
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
 # make gpu-rehearsal - gpu-test without a GPU against the GPU machine's torch 2.11 (in CI), then the suite
 # make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
