@@ -10,6 +10,9 @@
 // code and activations.h both live in `inline namespace CPU_CAPABILITY`), so
 // the name is ATen's, not ours: set to CUDA, this build's inline code is
 // act::CUDA and at::vec::CUDA, never merged by the linker with a CPU build's.
+// Kernels start through TORCH_ACT_START, not <<<>>>: emulated/kernels.cpp
+// compiles this file as host C++ for the emulator of CUDA grids, where
+// `make cuda-emulate` runs the test suite over these kernels without a GPU.
 #define CPU_CAPABILITY CUDA
 #include "../activations.h"
 #include "../kernel_table.h"
@@ -17,8 +20,11 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
-#include <ATen/cuda/CUDAContext.h>
-#include <c10/cuda/CUDAException.h>
+#if defined(TORCH_ACT_CUDA_EMULATION)
+#include "emulated/launch.h"
+#else
+#include "launch.cuh"
+#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -39,17 +45,11 @@ using opmath = at::opmath_type<T>;
 constexpr int kThreads = 256;
 
 int blocks_for(int64_t work_items) {
-  const int64_t max_blocks = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 32;
+  const int64_t max_blocks = int64_t(multiprocessor_count()) * 32;
   return static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>((work_items + kThreads - 1) / kThreads, max_blocks)));
 }
 
-template <typename Launch>
-void launch(int64_t work_items, const Launch& kernel) {
-  if (work_items == 0) return;
-  kernel(blocks_for(work_items), kThreads, at::cuda::getCurrentCUDAStream());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-}
 
 // --- packs: V consecutive elements per thread, one 16-byte access ------------
 //
@@ -180,12 +180,9 @@ __global__ void saved_backward_kernel(Form form, const T* grad, const T* saved, 
 
 // Every elementwise launch's nest, written once: dispatch on dtype, the
 // pointers typed as scalar_t (const kept), the widest pack they all allow,
-// and a grid over `work_items` elements in packs of V. run(width, grid,
-// typed pointers...) launches kernel<decltype(width)::value> on the grid.
-struct Grid {
-  int blocks, threads;
-  cudaStream_t stream;
-};
+// and a grid over `work_items` elements in packs of V. run(width, blocks,
+// typed pointers...) starts kernel<decltype(width)::value> on that many
+// blocks of kThreads.
 template <typename T> const T* typed(const void* p) { return static_cast<const T*>(p); }
 template <typename T> T* typed(void* p) { return static_cast<T*>(p); }
 
@@ -193,9 +190,7 @@ template <typename Run, typename... Ptrs>
 void launch_packs(c10::ScalarType dtype, int64_t work_items, const Run& run, Ptrs... ptrs) {
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
     with_pack_width<scalar_t>([&](auto width) {
-      launch((work_items + width - 1) / width, [&](int blocks, int threads, cudaStream_t stream) {
-        run(width, Grid{blocks, threads, stream}, typed<scalar_t>(ptrs)...);
-      });
+      if (work_items > 0) run(width, blocks_for((work_items + width - 1) / width), typed<scalar_t>(ptrs)...);
     }, typed<scalar_t>(ptrs)...);
   });
 }
@@ -203,8 +198,8 @@ void launch_packs(c10::ScalarType dtype, int64_t work_items, const Run& run, Ptr
 template <typename Act>
 void forward(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, int64_t n) {
   with_form(Act{p}, [&](const auto& form) {
-    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* in, auto* out) {
-      forward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(form, in, out, n);
+    launch_packs(dtype, n, [&](auto width, int blocks, const auto* in, auto* out) {
+      TORCH_ACT_START(forward_kernel<decltype(width)::value>, blocks, kThreads, form, in, out, n);
     }, x, y);
   });
 }
@@ -213,9 +208,9 @@ template <typename Act>
 void forward_with_mask(const P<Act>& p, c10::ScalarType dtype, const void* x, void* y, uint64_t* mask, int64_t n) {
   const Act act{p};
   const int64_t bits_end = (n + 63) / 64 * 64;
-  launch_packs(dtype, bits_end, [&](auto width, Grid grid, const auto* in, auto* out) {
-    forward_with_mask_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
-        act, in, out, reinterpret_cast<uint32_t*>(mask), n, bits_end);
+  launch_packs(dtype, bits_end, [&](auto width, int blocks, const auto* in, auto* out) {
+    TORCH_ACT_START(forward_with_mask_kernel<decltype(width)::value>, blocks, kThreads, act, in, out,
+                    reinterpret_cast<uint32_t*>(mask), n, bits_end);
   }, x, y);
 }
 
@@ -223,9 +218,9 @@ template <typename Act>
 void mask_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const uint64_t* mask,
                    void* grad_input, int64_t n) {
   const Act act{p};
-  launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, auto* out) {
-    mask_backward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
-        act, g, reinterpret_cast<const uint32_t*>(mask), out, n);
+  launch_packs(dtype, n, [&](auto width, int blocks, const auto* g, auto* out) {
+    TORCH_ACT_START(mask_backward_kernel<decltype(width)::value>, blocks, kThreads, act, g,
+                    reinterpret_cast<const uint32_t*>(mask), out, n);
   }, grad, grad_input);
 }
 
@@ -235,9 +230,9 @@ void saved_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, co
   const Act act{p};
   with_saved(act, [&](auto from_output) {
     with_form(act, [&](const auto& form) {
-      launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, const auto* s, auto* out) {
-        saved_backward_kernel<decltype(from_output)::value, decltype(width)::value>
-            <<<grid.blocks, grid.threads, 0, grid.stream>>>(form, g, s, out, n);
+      launch_packs(dtype, n, [&](auto width, int blocks, const auto* g, const auto* s, auto* out) {
+        TORCH_ACT_START((saved_backward_kernel<decltype(from_output)::value, decltype(width)::value>), blocks,
+                        kThreads, form, g, s, out, n);
       }, grad, saved, grad_input);
     });
   });
@@ -315,10 +310,9 @@ void weighted_forward(const P<Act>&, c10::ScalarType dtype, ChannelView view, co
                       void* y) {
   const int64_t n = view.outer * view.channels * view.inner;
   // The weight is read per channel, not in packs: its alignment does not matter.
-  launch_packs(dtype, n, [&](auto width, Grid grid, const auto* in, auto* out) {
+  launch_packs(dtype, n, [&](auto width, int blocks, const auto* in, auto* out) {
     const auto* w = static_cast<decltype(in)>(weight);
-    weighted_forward_kernel<decltype(width)::value, Act><<<grid.blocks, grid.threads, 0, grid.stream>>>(
-        view, in, w, out, n);
+    TORCH_ACT_START((weighted_forward_kernel<decltype(width)::value, Act>), blocks, kThreads, view, in, w, out, n);
   }, x, y);
 }
 
@@ -334,10 +328,9 @@ void weighted_backward(const P<Act>&, c10::ScalarType dtype, ChannelView view, c
   const int64_t per_split = (per_channel + splits - 1) / splits;
   const dim3 grid(static_cast<unsigned>(splits), static_cast<unsigned>(std::min<int64_t>(view.channels, 65535)));
   TORCH_ACT_DISPATCH_FLOATING(dtype, [&] {
-    weighted_backward_kernel<Act><<<grid, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-        view, static_cast<const scalar_t*>(grad), static_cast<const scalar_t*>(x),
-        static_cast<const scalar_t*>(weight), static_cast<scalar_t*>(grad_input), partial, per_split);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    TORCH_ACT_START(weighted_backward_kernel<Act>, grid, kThreads, view, static_cast<const scalar_t*>(grad),
+                    static_cast<const scalar_t*>(x), static_cast<const scalar_t*>(weight),
+                    static_cast<scalar_t*>(grad_input), partial, per_split);
   });
 }
 
@@ -379,8 +372,8 @@ __global__ void gated_backward_kernel(Form form, const T* grad, const T* gate, c
 template <typename Act>
 void gated_forward(const P<Act>& p, c10::ScalarType dtype, const void* gate, const void* up, void* y, int64_t n) {
   with_form(Act{p}.inner(), [&](const auto& form) {
-    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* g, const auto* u, auto* out) {
-      gated_forward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(form, g, u, out, n);
+    launch_packs(dtype, n, [&](auto width, int blocks, const auto* g, const auto* u, auto* out) {
+      TORCH_ACT_START(gated_forward_kernel<decltype(width)::value>, blocks, kThreads, form, g, u, out, n);
     }, gate, up, y);
   });
 }
@@ -389,10 +382,10 @@ template <typename Act>
 void gated_backward(const P<Act>& p, c10::ScalarType dtype, const void* grad, const void* gate, const void* up,
                     void* grad_gate, void* grad_up, int64_t n) {
   with_form(Act{p}.inner(), [&](const auto& form) {
-    launch_packs(dtype, n, [&](auto width, Grid grid, const auto* dy, const auto* g, const auto* u, auto* out_gate,
+    launch_packs(dtype, n, [&](auto width, int blocks, const auto* dy, const auto* g, const auto* u, auto* out_gate,
                                auto* out_up) {
-      gated_backward_kernel<decltype(width)::value><<<grid.blocks, grid.threads, 0, grid.stream>>>(
-          form, dy, g, u, out_gate, out_up, n);
+      TORCH_ACT_START(gated_backward_kernel<decltype(width)::value>, blocks, kThreads, form, dy, g, u, out_gate,
+                      out_up, n);
     }, grad, gate, up, grad_gate, grad_up);
   });
 }
