@@ -10,6 +10,9 @@ already holds torch==2.13.0 (build isolation would fetch another torch).
 CUDA kernels (csrc/cuda/) are built when the installed torch has CUDA and nvcc
 is found; TORCH_ACT_CUDA=0 or 1 forces them off or on. TORCH_CUDA_ARCH_LIST is
 respected; by default Ampere (8.0) and Hopper (9.0) with PTX for newer GPUs.
+TORCH_ACT_CUDA_EMULATION=1 makes a test build (`make cuda-emulate`): the CUDA
+kernels compiled for the host emulator in csrc/cuda/emulated/ and registered
+for CPU tensors in place of csrc/cpu/'s.
 """
 import glob
 import os
@@ -116,14 +119,32 @@ def instrumentation_flags():
     return compile_flags, link_flags
 
 
+def source_files(cuda, emulate_cuda):
+    """csrc/'s C++ files for this build: csrc/cuda/ with CUDA, its emulated/
+    folder instead of csrc/cpu/ for the emulator, the .cu files with CUDA."""
+    def under(path, folder):
+        return path.startswith(os.path.join("csrc", *folder.split("/"), ""))
+    files = []
+    for path in sorted(glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True)):
+        if under(path, "cuda/emulated"):
+            keep = emulate_cuda
+        elif under(path, "cuda"):
+            keep = cuda
+        else:
+            keep = not (emulate_cuda and under(path, "cpu"))
+        if keep:
+            files.append(path)
+    return files + (sorted(glob.glob(os.path.join("csrc", "cuda", "*.cu"))) if cuda else [])
+
+
 INSTRUMENT_COMPILE, INSTRUMENT_LINK = instrumentation_flags()
-CUDA = build_cuda()
+EMULATE_CUDA = os.environ.get("TORCH_ACT_CUDA_EMULATION") == "1"
+if EMULATE_CUDA and os.environ.get("TORCH_ACT_CUDA") == "1":
+    raise SystemExit("TORCH_ACT_CUDA_EMULATION=1 and TORCH_ACT_CUDA=1: the emulated build is a CPU-only build")
+CUDA = not EMULATE_CUDA and build_cuda()
 if CUDA:
     os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "8.0;9.0+PTX")
-sources = sorted(p for p in glob.glob(os.path.join("csrc", "**", "*.cpp"), recursive=True)
-                 if CUDA or not p.startswith(os.path.join("csrc", "cuda", "")))
-if CUDA:
-    sources += sorted(glob.glob(os.path.join("csrc", "cuda", "*.cu")))
+sources = source_files(CUDA, EMULATE_CUDA)
 Extension = CUDAExtension if CUDA else CppExtension
 CUDA_INCLUDE_FLAGS = cuda_library_include_flags() if CUDA else []
 

@@ -141,6 +141,19 @@ CHECKS = [
     Check("torch_act/include/torch_act/nn.h", "must be greater than min_val",
           r"torch_act::nn::Hardtanh: max_val \(1\) must be greater than min_val \(2\)",
           elsewhere="tests/cpp/test_api.cpp (bad_input_errors): a C++ module option, no Python path reaches it"),
+    # The CUDA emulator's refusals (a test build's, make cuda-emulate): of launches a GPU would refuse or
+    # hang on, which torch_act's kernels never make, so only a kernel written to misbehave reaches them.
+    *[Check("csrc/cuda/emulated/emulator.cpp", site, "", elsewhere=f"tests/cpp/test_cuda_emulator.cpp ({case}): "
+            "misbehaving kernels written for the emulator's own test")
+      for site, case in [("called outside a kernel launch", "misuse_is_refused"),
+                         ("a kernel launched from inside a kernel", "misuse_is_refused"),
+                         (", thread ", "lane_missing_from_shuffle_is_reported"),
+                         ("deadlock in block (", "deadlock_is_reported"),
+                         ("a block of ", "launch_limits_are_cuda_s"),
+                         ("outside CUDA's limits", "launch_limits_are_cuda_s")]],
+    Check("csrc/cuda/emulated/emulator.cpp", "expected a multiprocessor count from 1 to 1024", "",
+          elsewhere="tests/cpp/CMakeLists.txt (emulator.multiprocessor_count_refused): an environment variable "
+                    "of the emulator's test build only"),
     Check("csrc/vmap/batch_rules.h", "a batch rule ran with no batched argument", "",
           elsewhere="an internal invariant (TORCH_INTERNAL_ASSERT): functorch calls a batch rule only with "
                     "a batched argument, so no input reaches it"),
