@@ -8,6 +8,7 @@
 # make mca - predicted cycles per element of every op's loops, torch_act's and ATen's, on
 #            Zen 3, Zen 4 and Sapphire Rapids (llvm-mca), written to benchmarks/MCA.md
 # make cuda-check - the CUDA build (torch 2.14.1 + nvcc) without a GPU: device code listed, GPU test files run
+# make cuda-emulate - the CUDA kernels run on the CPU by an emulator of CUDA grids, the suite and C++ tests over them (in CI)
 # make gpu-test - on a GPU machine: build against its torch, GPU tests, GPU benchmark (RESULTS_CUDA.md)
 # make gpu-rehearsal - gpu-test without a GPU against the GPU machine's torch 2.11 (in CI), then the suite
 # make real-models - torchvision models converted, one train step each (benchmarks/REAL_MODELS.md)
@@ -25,7 +26,7 @@ export MAX_JOBS ?= 2
 
 SOURCES := $(shell find csrc torch_act/include -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: api test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check gpu-test gpu-rehearsal real-models demo bench bench-full bench-gated mca accuracy build clean
+.PHONY: api test cpp-test qemu-test sanitize fuzz coverage test-large cuda-check cuda-emulate gpu-test gpu-rehearsal real-models demo bench bench-full bench-gated mca accuracy build clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -222,6 +223,27 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 	$(if $(CUOBJDUMP),$(CUOBJDUMP) --list-elf --list-ptx $(CUDA_SRC)/torch_act/lib/libtorch_act.so)
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -c "import torch, torch_act; print('torch', torch.__version__, '| CUDA kernels registered:', torch._C._dispatch_has_kernel_for_dispatch_key('torch_act::relu', 'CUDA'))"
 	cd $(CUDA_SRC) && $(CURDIR)/$(CUDA_VENV)/bin/python -m pytest $(GPU_TEST_FILES) -q -ra -p no:cacheprovider $(XDIST)
+
+# The CUDA kernels run without a GPU: kernels.cu compiled as host code for
+# the emulator in csrc/cuda/emulated/ (each GPU thread a fiber; __syncthreads
+# and warp shuffles wait for their whole block or warp; a barrier some thread
+# never reaches is an error) and registered for CPU tensors in place of the
+# CPU kernels, in a copy of the sources. The suite and the C++ tests then run
+# every CUDA kernel against torch.nn: grid-stride loops sweeping many times
+# (one emulated multiprocessor: 32 blocks of 256 threads), 16-byte packs and
+# the one-element path of misaligned views, shuffle-packed masks, PReLU's
+# per-channel sums in shared memory, grids past 65535 channels. It checks
+# how the kernels walk memory, not the device math (activations.h's host
+# forms run) nor speed. Left out: the tests of the CPU kernels' own settings
+# (table choice, streaming stores), which this build does not have.
+CUDA_EMULATE_DIR := build/cuda-emulate
+NOT_CPU_SETTINGS := --ignore=tests/test_cpu_capability.py \
+  --deselect tests/test_checks.py::test_setting_check_refuses_and_leaves_inputs_alone
+cuda-emulate: build
+	$(call instrumented_build,$(CUDA_EMULATE_DIR),TORCH_ACT_CUDA_EMULATION=1)
+	cd $(CUDA_EMULATE_DIR)/src && $(CURDIR)/$(PY) -c "import torch, torch_act; print('kernels:', torch.ops.torch_act.cpu_capability())"
+	cd $(CUDA_EMULATE_DIR)/src && $(CURDIR)/$(PY) -m pytest tests -q -ra -p no:cacheprovider $(XDIST) $(NOT_ACCURACY) $(NOT_CPU_SETTINGS)
+	$(call cpp_tests_against,$(CUDA_EMULATE_DIR),,)
 
 # Real torchvision models, torch.nn vs torch_act (benchmarks/real_models.py):
 # torchvision $(TORCHVISION_VERSION) in the torch $(CUDA_TORCH_VERSION) virtualenv of

@@ -1,8 +1,10 @@
 """Paths of the CUDA backend the first GPU run did not reach: a second
 grid-stride sweep, masks made on one device and read on the other, PReLU's
 layouts against a float64 reference, in-place ops with grad at offsets 0 and 1,
-and errors for tensors on two kinds of device. Runs only where
-torch.cuda.is_available()."""
+and errors for tensors on two kinds of device. Runs where
+torch.cuda.is_available(), and on the CPU in the build `make cuda-emulate`
+makes, whose CPU kernels are the CUDA kernels run by the emulator of CUDA
+grids (but for the tests that need two devices)."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,21 +15,25 @@ from torch_act.distributed import _mask_bit_order
 
 from helpers import EXACT, all_variants, check_against_torch, make_leaf, variant_id
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 ops = torch.ops.torch_act
+EMULATED = ops.cpu_capability() == "CUDA-EMULATED"
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+pytestmark = pytest.mark.skipif(DEVICE == "cpu" and not EMULATED, reason="no CUDA device, and not the emulated build")
+two_devices = pytest.mark.skipif(DEVICE == "cpu", reason="crosses devices: needs a GPU")
 VARIANTS = all_variants()
 VARIANT_IDS = [variant_id(n, kw) for n, kw in VARIANTS]
 
-# More than one sweep of an H100/H200 grid (132 SMs x 32 blocks x 256 threads x
-# a pack of 4 floats is 2^22 elements), and not a multiple of any pack.
-BEYOND_ONE_SWEEP = 2**25 + 37
+# More than one sweep of the grid, and not a multiple of any pack: an
+# H100/H200 grid (132 SMs x 32 blocks x 256 threads x a pack of 4 floats)
+# sweeps 2^22 elements, the emulated GPU's (one SM) 2^15.
+BEYOND_ONE_SWEEP = 2**25 + 37 if DEVICE == "cuda" else 2**18 + 37
 
 
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
 @pytest.mark.parametrize("name,kwargs", VARIANTS, ids=VARIANT_IDS)
 def test_beyond_one_grid_sweep(name, kwargs, dtype, offset):
-    leaf = make_leaf((1, BEYOND_ONE_SWEEP + offset), dtype, specials=False).cuda()
+    leaf = make_leaf((1, BEYOND_ONE_SWEEP + offset), dtype, specials=False).to(DEVICE)
     check_against_torch(name, kwargs, leaf, lambda t: t[:, offset:], per_channel=False)
 
 
@@ -39,6 +45,7 @@ MASK_LAYOUTS = {
 }
 
 
+@two_devices
 @pytest.mark.parametrize("layout", list(MASK_LAYOUTS))
 @pytest.mark.parametrize("name", MASK_FAMILY)
 def test_masks_share_one_bit_layout_across_devices(name, layout):
@@ -72,9 +79,10 @@ def test_prelu_against_float64(shape, channels_last):
     grad32 = torch.randn(shape, generator=g)
     if channels_last:
         x32 = x32.contiguous(memory_format=torch.channels_last)
-    x, w = x32.cuda().requires_grad_(), w32.cuda().requires_grad_()
+    # Copies even on the CPU (the emulated build), so the reference below starts from leaves of its own.
+    x, w = x32.to(DEVICE, copy=True).requires_grad_(), w32.to(DEVICE, copy=True).requires_grad_()
     y = torch_act.prelu(x, w)
-    y.backward(grad32.cuda())
+    y.backward(grad32.to(DEVICE))
     # The reference: the same float values, in float64.
     x64, w64 = x32.double().requires_grad_(), w32.double().requires_grad_()
     y64 = F.prelu(x64, w64)
@@ -93,19 +101,20 @@ def test_prelu_against_float64(shape, channels_last):
 @pytest.mark.parametrize("name", [n for n, e in ACTIVATIONS.items() if e.has_inplace])
 def test_inplace_with_grad_on_a_non_leaf(name, offset):
     entry = ACTIVATIONS[name]
-    leaf = make_leaf((4000 + offset,), torch.float32, specials=False).cuda()
+    leaf = make_leaf((4000 + offset,), torch.float32, specials=False).to(DEVICE)
     results = []
     for fn in (entry.function, entry.torch_function):
         x = leaf.clone().requires_grad_()
         y = x * 1.5  # a non-leaf, modified in place
         out = fn(y[offset:], inplace=True, **entry.required_kwargs)
-        out.backward(torch.linspace(-1, 1, out.numel(), device="cuda"))
+        out.backward(torch.linspace(-1, 1, out.numel(), device=DEVICE))
         results.append((y.detach(), x.grad))
     exact = {"rtol": 0, "atol": 0} if name in EXACT else {}
     for ours, theirs in zip(*results):
         torch.testing.assert_close(ours, theirs, **exact)
 
 
+@two_devices
 def test_inputs_on_two_kinds_of_device_name_the_argument():
     """The checks run before the CUDA device guard is built from the first
     tensor (which fails, naming no argument, for a CPU tensor)."""
