@@ -228,22 +228,28 @@ cuda-check: $(CUDA_VENV)/.deps-installed
 # the emulator in csrc/cuda/emulated/ (each GPU thread a fiber; __syncthreads
 # and warp shuffles wait for their whole block or warp; a barrier some thread
 # never reaches is an error) and registered for CPU tensors in place of the
-# CPU kernels, in a copy of the sources. The suite and the C++ tests then run
-# every CUDA kernel against torch.nn: grid-stride loops sweeping many times
+# CPU kernels, in a copy of the sources. The tests of the kernels' results
+# (EMULATE_TESTS: 4416 of them, 2 minutes; the whole suite takes 10, its other
+# files test layers above the kernels) and the C++ tests then run every CUDA
+# kernel against torch.nn: grid-stride loops sweeping many times
 # (one emulated multiprocessor: 32 blocks of 256 threads), 16-byte packs and
 # the one-element path of misaligned views, shuffle-packed masks, PReLU's
 # per-channel sums in shared memory, grids past 65535 channels. It checks
 # how the kernels walk memory, not the device math (activations.h's host
 # forms run) nor speed. Left out: the tests of the CPU kernels' own settings
-# (table choice, streaming stores), which this build does not have.
+# (table choice, streaming stores), which this build does not have. The C++
+# tests' Python step (the scripted model and its expected output) imports
+# this build too, not the in-place one (PYTHONPATH).
 CUDA_EMULATE_DIR := build/cuda-emulate
-NOT_CPU_SETTINGS := --ignore=tests/test_cpu_capability.py \
-  --deselect tests/test_checks.py::test_setting_check_refuses_and_leaves_inputs_alone
+EMULATE_TESTS := $(filter-out tests/test_accuracy.py,$(CAPABILITY_TESTS)) tests/test_cuda_paths.py \
+  tests/test_layout_queries.py tests/test_opcheck.py tests/test_opinfo.py tests/test_errors.py tests/test_checks.py \
+  tests/test_properties.py tests/test_functorch.py tests/test_modules.py
+NOT_CPU_SETTINGS := --deselect tests/test_checks.py::test_setting_check_refuses_and_leaves_inputs_alone
 cuda-emulate: build
 	$(call instrumented_build,$(CUDA_EMULATE_DIR),TORCH_ACT_CUDA_EMULATION=1)
 	cd $(CUDA_EMULATE_DIR)/src && $(CURDIR)/$(PY) -c "import torch, torch_act; print('kernels:', torch.ops.torch_act.cpu_capability())"
-	cd $(CUDA_EMULATE_DIR)/src && $(CURDIR)/$(PY) -m pytest tests -q -ra -p no:cacheprovider $(XDIST) $(NOT_ACCURACY) $(NOT_CPU_SETTINGS)
-	$(call cpp_tests_against,$(CUDA_EMULATE_DIR),,)
+	cd $(CUDA_EMULATE_DIR)/src && $(CURDIR)/$(PY) -m pytest $(EMULATE_TESTS) -q -ra -p no:cacheprovider $(XDIST) $(NOT_CPU_SETTINGS)
+	$(call cpp_tests_against,$(CUDA_EMULATE_DIR),,PYTHONPATH=$(CURDIR)/$(CUDA_EMULATE_DIR)/src)
 
 # Real torchvision models, torch.nn vs torch_act (benchmarks/real_models.py):
 # torchvision $(TORCHVISION_VERSION) in the torch $(CUDA_TORCH_VERSION) virtualenv of
