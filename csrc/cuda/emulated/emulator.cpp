@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+#if !defined(__x86_64__)
+#error "the CUDA emulator (TORCH_ACT_CUDA_EMULATION=1, a test build) switches stacks in x86-64 assembly"
+#endif
+
 // Fibers switch stacks by hand: glibc's swapcontext makes a system call per
 // switch (it saves the signal mask), and a block of 256 threads that meets
 // __syncthreads ten times switches ~5,000 times. switch_fiber(from, to)
