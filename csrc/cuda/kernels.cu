@@ -50,7 +50,6 @@ int blocks_for(int64_t work_items) {
       std::max<int64_t>(1, std::min<int64_t>((work_items + kThreads - 1) / kThreads, max_blocks)));
 }
 
-
 // --- packs: V consecutive elements per thread, one 16-byte access ------------
 //
 // A memory-bound kernel reaches the copy bandwidth only with enough bytes in
